@@ -1,0 +1,91 @@
+/*
+ * conf.h - the settings: one table drives the parser, the defaults, the
+ * annotated sample (conf/mugaika.conf) and the check of the man page
+ * (man/mugaika.conf.5).
+ *
+ * The file format is Postfix main.cf style: "name = value" lines, '#'
+ * comments, blank lines ignored, a line starting with white space continues
+ * the previous value.  An empty file means all defaults.  Unknown names and
+ * bad values are errors that name the file and line.
+ *
+ * A loaded mg_config is immutable and reference-counted: the milter swaps in
+ * a new snapshot on reload while messages in flight keep theirs.
+ */
+#ifndef MG_CONF_H
+#define MG_CONF_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MG_DEFAULT_CONFIG "/etc/mugaika/mugaika.conf"
+
+typedef enum { MG_OUT_UTF8 = 0, MG_OUT_ISO2022JP } mg_output_charset;
+typedef enum { MG_BODY_BASE64 = 0, MG_BODY_QP, MG_BODY_8BIT } mg_body_encoding;
+typedef enum { MG_HTML_PREFER_TEXT = 0, MG_HTML_ALWAYS_CONVERT } mg_html_mode;
+/* links: values of mg_links_mode (links.h): keep, defang, remove */
+typedef enum { MG_KEEP_CHANGED = 0, MG_KEEP_REMOVED_PARTS, MG_KEEP_ALL } mg_keep_originals;
+typedef enum { MG_LANG_JA = 0, MG_LANG_EN } mg_language;
+
+typedef struct mg_config {
+	int refcount;
+	char *path;                 /* file it was read from, or NULL for defaults */
+
+	/* the safe message */
+	int output_charset;         /* mg_output_charset */
+	int body_encoding;          /* mg_body_encoding (utf-8 output only) */
+	int html_mode;              /* mg_html_mode */
+	int links;                  /* mg_links_mode */
+	char **keep_headers;        /* NULL-terminated, lower case */
+	int keep_originals;         /* mg_keep_originals */
+	char *subject_tag;          /* "" by default */
+	int notice_language;        /* mg_language */
+	char *notice_template;      /* path; "" = the built-in template of notice_language */
+
+	/* limits */
+	size_t max_message_size;    /* bytes of the raw message */
+	size_t max_header_bytes;    /* bytes of the header block */
+	unsigned max_mime_depth;    /* nesting of multiparts and attached messages */
+	unsigned max_parts;         /* MIME leaves */
+	size_t max_decoded_bytes;   /* decoded bytes of all parts together */
+	size_t max_text_bytes;      /* bytes of text in the safe body */
+	unsigned max_html_depth;    /* HTML element nesting tracked */
+	unsigned max_processing_time; /* seconds of engine time per message */
+} mg_config;
+
+typedef enum {
+	MG_T_STRING, MG_T_PATH, MG_T_ENUM, MG_T_UINT, MG_T_SIZE, MG_T_LIST
+} mg_setting_type;
+
+typedef struct {
+	const char *name;
+	mg_setting_type type;
+	const char *def;          /* default, as written in the file */
+	const char *choices;      /* MG_T_ENUM: "a|b|c" (index = stored int) */
+	unsigned long long min, max; /* MG_T_UINT / MG_T_SIZE bounds */
+	size_t offset;            /* offsetof(mg_config, field) */
+	const char *section;      /* heading in the sample and the man page */
+	const char *doc;          /* one or more sentences, English */
+} mg_setting;
+
+/* The table; *n gets its length. */
+const mg_setting *mg_settings(size_t *n);
+
+/* A new config with every default; refcount 1. */
+mg_config *mg_config_new_defaults(void);
+
+/* Reads path.  On error returns NULL and sets *err to "FILE:LINE: message"
+ * (caller frees).  A missing file is an error. */
+mg_config *mg_config_load(const char *path, char **err);
+
+mg_config *mg_config_ref(mg_config *c);
+void mg_config_unref(mg_config *c);
+
+/* True when header name (any case) is in keep_headers. */
+bool mg_config_keeps_header(const mg_config *c, const char *name);
+
+/* The annotated sample config generated from the table (what
+ * conf/mugaika.conf must equal); caller frees. */
+char *mg_config_sample(void);
+
+#endif
