@@ -1,1 +1,233 @@
-/* stub */
+/*
+ * sanitize.c - the engine's entry point (see sanitize.h).
+ *
+ * Order of work: parse (GMime, warnings collected), walk the tree
+ * (mimewalk.c renders text and removes the rest), settle links and the
+ * keep-original policy, render the notice, encode the body, then the header
+ * edits, which read the final verdict.  Only a notice template that cannot
+ * be read makes the result a tempfail: every input gets a safe message.
+ */
+#include "sanitize.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+#include "html2text.h"
+#include "links.h"
+#include "mimewalk.h"
+#include "notice.h"
+#include "safemsg.h"
+
+void mg_engine_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		xmlInitParser();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+static const char *warning_name(GMimeParserWarning code)
+{
+	static const char *const names[] = {
+		"?", "duplicated header", "duplicated parameter", "unencoded 8-bit header",
+		"invalid content type", "invalid RFC 2047 header value", "malformed multipart",
+		"truncated message", "malformed message", "invalid header name",
+		"conflicting header", "conflicting parameter", "multipart without boundary",
+		"nesting overflow", "part without content", "part without headers or content",
+		"invalid parameter", "invalid address list",
+	};
+
+	return (unsigned)code < G_N_ELEMENTS(names) ? names[code] : "parser warning";
+}
+
+static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+			      gpointer data)
+{
+	mg_verdict *v = data;
+	char *safe = item ? g_strescape(item, NULL) : NULL;
+
+	if (code != GMIME_WARN_DUPLICATED_HEADER && code != GMIME_WARN_UNENCODED_8BIT_HEADER &&
+	    code != GMIME_WARN_INVALID_RFC2047_HEADER_VALUE && code != GMIME_WARN_INVALID_ADDRESS_LIST)
+		mg_verdict_add_reason(v, MG_R_MALFORMED);
+	if (safe && strlen(safe) > 80)
+		strcpy(safe + 77, "...");
+	mg_verdict_warn(v, "parser: %s at offset %" G_GINT64_FORMAT "%s%s", warning_name(code),
+			offset, safe ? ": " : "", safe ? safe : "");
+	g_free(safe);
+}
+
+static GMimeMessage *parse(const char *raw, size_t len, mg_verdict *v)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+
+	g_mime_parser_options_set_warning_callback(opts, on_parser_warning, v);
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
+	g_mime_parser_options_free(opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return msg;
+}
+
+#define REMOVED_REASONS (MG_R_ATTACHMENT | MG_R_INLINE | MG_R_SIGNATURE | MG_R_ENCRYPTED | \
+			 MG_R_LIMIT | MG_R_VIRUS | MG_R_SUSPICIOUS | MG_R_CANNOT_INSPECT | \
+			 MG_R_MALFORMED)
+
+/* Does the delivered text differ from the original's beyond re-encoding? */
+static bool changed(const mg_verdict *v)
+{
+	return (v->reasons & (REMOVED_REASONS | MG_R_HTML_CONVERTED | MG_R_CONVERTED | MG_R_LINKS)) ||
+	       v->replacements > 0;
+}
+
+/* keep_originals: does this verdict call for keeping the original? */
+static bool keep_original(const mg_verdict *v, const mg_config *cfg)
+{
+	switch (cfg->keep_originals) {
+	case MG_KEEP_ALL:
+		return true;
+	case MG_KEEP_REMOVED_PARTS:
+		return (v->reasons & REMOVED_REASONS) != 0;
+	default:
+		return v->changed;
+	}
+}
+
+static void settle_links(mg_verdict *v, const mg_config *cfg, GPtrArray *links, GString *tail)
+{
+	unsigned mismatches = 0;
+	bool en = cfg->notice_language == MG_LANG_EN;
+	char *list = mg_links_render_list(links, (mg_links_mode)cfg->links, en, &mismatches);
+
+	v->links = links->len;
+	v->links_mismatch = mismatches;
+	if (links->len && cfg->links != MG_LINKS_KEEP)
+		mg_verdict_add_reason(v, MG_R_LINKS);
+	g_string_append(tail, list);
+	g_free(list);
+}
+
+/* The body text: notice, the message's text, the link list. */
+static GString *assemble(const char *notice, const GString *text, const GString *tail)
+{
+	GString *body = g_string_sized_new(strlen(notice) + text->len + tail->len + 8);
+
+	g_string_append(body, notice);
+	if (text->len) {
+		g_string_append_c(body, '\n');
+		g_string_append_len(body, text->str, (gssize)text->len);
+	}
+	if (tail->len) {
+		if (body->str[body->len - 1] != '\n')
+			g_string_append_c(body, '\n');
+		g_string_append_c(body, '\n');
+		g_string_append_len(body, tail->str, (gssize)tail->len);
+	}
+	if (body->str[body->len - 1] != '\n')
+		g_string_append_c(body, '\n');
+	return body;
+}
+
+static void walk(GMimeMessage *msg, const mg_config *cfg, mg_verdict *v, GString *text,
+		 GPtrArray *links)
+{
+	mg_walk w;
+
+	memset(&w, 0, sizeof w);
+	w.cfg = cfg;
+	w.v = v;
+	w.text = text;
+	w.links = links;
+	mg_walk_message(&w, msg);
+}
+
+/* No message could be parsed at all: the whole input is a removed part. */
+static void unparseable(const char *raw, size_t len, const mg_config *cfg, mg_verdict *v)
+{
+	mg_walk w;
+
+	memset(&w, 0, sizeof w);
+	w.cfg = cfg;
+	w.v = v;
+	mg_verdict_add_reason(v, MG_R_MALFORMED);
+	mg_verdict_warn(v, "the message could not be parsed");
+	mg_walk_removed(&w, "1", NULL, "message/rfc822", NULL, "malformed",
+			(const guint8 *)raw, len);
+}
+
+static void finish(mg_result *r, GMimeMessage *msg, const mg_config *cfg, const GString *body_text)
+{
+	mg_body body;
+	GString *out = g_string_new(NULL);
+
+	memset(&body, 0, sizeof body);
+	mg_safemsg_body(body_text->str, body_text->len, cfg, r->verdict, &body);
+	r->verdict->output_bytes = body.len;
+	mg_safemsg_headers(msg, cfg, r->verdict, &body, r->edits, out);
+	g_string_append_len(out, body.data, (gssize)body.len);
+	r->body = body.data;
+	r->body_len = body.len;
+	r->message_len = out->len;
+	r->message = g_string_free(out, FALSE);
+}
+
+mg_result *mg_sanitize(const char *raw, size_t len, const mg_config *cfg, const char *id,
+		       time_t now)
+{
+	mg_result *r = g_new0(mg_result, 1);
+	mg_verdict *v = r->verdict = mg_verdict_new(id, now);
+	GString *text = g_string_new(NULL), *tail = g_string_new(NULL);
+	GPtrArray *links = g_ptr_array_new_with_free_func((GDestroyNotify)mg_link_free);
+	char *err = NULL;
+
+	r->edits = g_ptr_array_new_with_free_func(mg_header_edit_free);
+	v->input_bytes = len;
+	if (len > cfg->max_message_size) {
+		mg_verdict_limit(v, "max_message_size", cfg->max_message_size, len);
+		len = cfg->max_message_size;
+	}
+	GMimeMessage *msg = parse(raw, len, v);
+	if (msg) {
+		mg_safemsg_inspect(msg, v);
+		walk(msg, cfg, v, text, links);
+	} else {
+		unparseable(raw, len, cfg, v);
+	}
+	settle_links(v, cfg, links, tail);
+	v->changed = changed(v);
+	v->keep_original = keep_original(v, cfg);
+	char *notice = mg_notice_render(v, cfg, &err);
+	if (!notice) {
+		v->action = MG_ACTION_TEMPFAIL;
+		mg_verdict_warn(v, "%s", err);
+		notice = g_strdup("");
+	}
+	GString *body_text = assemble(notice, text, tail);
+	finish(r, msg, cfg, body_text);
+	g_string_free(body_text, TRUE);
+	g_string_free(text, TRUE);
+	g_string_free(tail, TRUE);
+	g_ptr_array_free(links, TRUE);
+	g_free(notice);
+	g_free(err);
+	if (msg)
+		g_object_unref(msg);
+	return r;
+}
+
+void mg_result_free(mg_result *r)
+{
+	if (!r)
+		return;
+	mg_verdict_free(r->verdict);
+	g_ptr_array_free(r->edits, TRUE);
+	g_free(r->body);
+	g_free(r->message);
+	g_free(r);
+}

@@ -1,1 +1,296 @@
-/* stub */
+/*
+ * verdict.c - the verdict: construction, reason names, the X-Mugaika-Status
+ * value and the JSON form.
+ *
+ * Everything the verdict holds is owned by it and freed by mg_verdict_free().
+ * Strings returned by mg_verdict_*_string/header/json are the caller's.
+ * The JSON form is versioned ("version": 1 first) and documented in
+ * mugaika(1); fields are only ever added.
+ */
+#include "verdict.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define MG_MAX_WARNINGS 100
+
+static const char *const reason_names[MG_REASON_COUNT] = {
+	"html_converted", "attachment", "inline", "signature", "encrypted",
+	"links", "limit", "malformed", "headers_rewritten", "charset",
+	"output_fallback", "virus", "suspicious", "cannot_inspect",
+	"converted", "forged_header",
+};
+
+static const char *const action_names[] = {
+	"deliver", "reject", "discard", "tempfail",
+};
+
+mg_verdict *mg_verdict_new(const char *id, time_t now)
+{
+	mg_verdict *v = g_new0(mg_verdict, 1);
+
+	v->version = MG_VERDICT_VERSION;
+	v->id = g_strdup(id);
+	v->now = now;
+	v->action = MG_ACTION_DELIVER;
+	v->output_charset = g_strdup("utf-8");
+	v->removed = g_ptr_array_new_with_free_func((GDestroyNotify)mg_removed_free);
+	v->limits = g_ptr_array_new_with_free_func(g_free);
+	v->warnings = g_ptr_array_new_with_free_func(g_free);
+	return v;
+}
+
+void mg_removed_free(mg_removed *r)
+{
+	if (!r)
+		return;
+	g_free(r->part);
+	g_free(r->filename);
+	g_free(r->content_type);
+	g_free(r->disposition);
+	g_free(r->why);
+	g_free(r);
+}
+
+void mg_verdict_free(mg_verdict *v)
+{
+	if (!v)
+		return;
+	for (guint i = 0; i < v->limits->len; i++)
+		g_free(((mg_limit_hit *)v->limits->pdata[i])->name);
+	g_ptr_array_free(v->removed, TRUE);
+	g_ptr_array_free(v->limits, TRUE);
+	g_ptr_array_free(v->warnings, TRUE);
+	g_free(v->id);
+	g_free(v->output_charset);
+	g_free(v->subject);
+	g_free(v->from);
+	g_free(v);
+}
+
+void mg_verdict_add_reason(mg_verdict *v, mg_reason r)
+{
+	v->reasons |= r;
+}
+
+void mg_verdict_warn(mg_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->warnings->len >= MG_MAX_WARNINGS) {
+		v->warnings_dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	g_ptr_array_add(v->warnings, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+void mg_verdict_limit(mg_verdict *v, const char *name, size_t limit, size_t seen)
+{
+	for (guint i = 0; i < v->limits->len; i++) {
+		mg_limit_hit *h = v->limits->pdata[i];
+		if (strcmp(h->name, name) == 0) {
+			if (seen > h->seen)
+				h->seen = seen;
+			return;
+		}
+	}
+	mg_limit_hit *h = g_new0(mg_limit_hit, 1);
+	h->name = g_strdup(name);
+	h->limit = limit;
+	h->seen = seen;
+	g_ptr_array_add(v->limits, h);
+	mg_verdict_add_reason(v, MG_R_LIMIT);
+}
+
+void mg_verdict_add_removed(mg_verdict *v, mg_removed *r)
+{
+	g_ptr_array_add(v->removed, r);
+}
+
+const char *mg_action_name(mg_action a)
+{
+	if ((unsigned)a < G_N_ELEMENTS(action_names))
+		return action_names[a];
+	return "unknown";
+}
+
+const char *mg_reason_name(mg_reason r)
+{
+	for (unsigned i = 0; i < MG_REASON_COUNT; i++)
+		if (r == (1u << i))
+			return reason_names[i];
+	return "unknown";
+}
+
+char *mg_verdict_reasons_string(const mg_verdict *v)
+{
+	GString *s = g_string_new(NULL);
+
+	for (unsigned i = 0; i < MG_REASON_COUNT; i++) {
+		if (!(v->reasons & (1u << i)))
+			continue;
+		if (s->len)
+			g_string_append_c(s, ',');
+		g_string_append(s, reason_names[i]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+char *mg_verdict_status_header(const mg_verdict *v)
+{
+	GString *s = g_string_new(NULL);
+	char *reasons = mg_verdict_reasons_string(v);
+
+	g_string_append_printf(s, "v=%d; action=%s; reasons=%s; removed=%u; "
+			       "links=%u; charset=%s",
+			       v->version, mg_action_name(v->action),
+			       *reasons ? reasons : "none", v->removed->len,
+			       v->links, v->output_charset);
+	if (v->id)
+		g_string_append_printf(s, "; id=%s", v->id);
+	g_free(reasons);
+	return g_string_free(s, FALSE);
+}
+
+void mg_json_string(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':  g_string_append(out, "\\\""); break;
+		case '\\': g_string_append(out, "\\\\"); break;
+		case '\n': g_string_append(out, "\\n"); break;
+		case '\r': g_string_append(out, "\\r"); break;
+		case '\t': g_string_append(out, "\\t"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				g_string_append_printf(out, "\\u%04x", *p);
+			else
+				g_string_append_c(out, (char)*p);
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
+static void json_key(GString *o, const char *key)
+{
+	g_string_append(o, ",\n  ");
+	mg_json_string(o, key);
+	g_string_append(o, ": ");
+}
+
+static void json_str_field(GString *o, const char *key, const char *val)
+{
+	json_key(o, key);
+	if (val)
+		mg_json_string(o, val);
+	else
+		g_string_append(o, "null");
+}
+
+static void json_removed(GString *o, const mg_removed *r)
+{
+	g_string_append(o, "{\"part\": ");
+	mg_json_string(o, r->part);
+	g_string_append(o, ", \"filename\": ");
+	if (r->filename)
+		mg_json_string(o, r->filename);
+	else
+		g_string_append(o, "null");
+	g_string_append(o, ", \"content_type\": ");
+	mg_json_string(o, r->content_type);
+	g_string_append(o, ", \"disposition\": ");
+	if (r->disposition)
+		mg_json_string(o, r->disposition);
+	else
+		g_string_append(o, "null");
+	g_string_append_printf(o, ", \"size\": %zu, \"sha256\": ", r->size);
+	if (r->sha256[0])
+		mg_json_string(o, r->sha256);
+	else
+		g_string_append(o, "null");
+	g_string_append(o, ", \"why\": ");
+	mg_json_string(o, r->why);
+	g_string_append_c(o, '}');
+}
+
+static void json_reasons(GString *o, const mg_verdict *v)
+{
+	bool first = true;
+
+	json_key(o, "reasons");
+	g_string_append_c(o, '[');
+	for (unsigned i = 0; i < MG_REASON_COUNT; i++) {
+		if (!(v->reasons & (1u << i)))
+			continue;
+		if (!first)
+			g_string_append(o, ", ");
+		mg_json_string(o, reason_names[i]);
+		first = false;
+	}
+	g_string_append_c(o, ']');
+}
+
+static void json_lists(GString *o, const mg_verdict *v)
+{
+	json_key(o, "removed");
+	g_string_append_c(o, '[');
+	for (guint i = 0; i < v->removed->len; i++) {
+		g_string_append(o, i ? ",\n    " : "\n    ");
+		json_removed(o, v->removed->pdata[i]);
+	}
+	g_string_append(o, v->removed->len ? "\n  ]" : "]");
+
+	json_key(o, "limits");
+	g_string_append_c(o, '[');
+	for (guint i = 0; i < v->limits->len; i++) {
+		const mg_limit_hit *h = v->limits->pdata[i];
+		g_string_append(o, i ? ", " : "");
+		g_string_append(o, "{\"name\": ");
+		mg_json_string(o, h->name);
+		g_string_append_printf(o, ", \"limit\": %zu, \"seen\": %zu}", h->limit, h->seen);
+	}
+	g_string_append_c(o, ']');
+
+	json_key(o, "warnings");
+	g_string_append_c(o, '[');
+	for (guint i = 0; i < v->warnings->len; i++) {
+		g_string_append(o, i ? ",\n    " : "\n    ");
+		mg_json_string(o, v->warnings->pdata[i]);
+	}
+	g_string_append(o, v->warnings->len ? "\n  ]" : "]");
+	json_key(o, "warnings_dropped");
+	g_string_append_printf(o, "%u", v->warnings_dropped);
+}
+
+char *mg_verdict_to_json(const mg_verdict *v)
+{
+	GString *o = g_string_new(NULL);
+	char when[32] = "";
+	struct tm tm;
+
+	if (gmtime_r(&v->now, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	g_string_append_printf(o, "{\n  \"version\": %d", v->version);
+	json_str_field(o, "id", v->id);
+	json_str_field(o, "time", when);
+	json_str_field(o, "action", mg_action_name(v->action));
+	json_reasons(o, v);
+	json_key(o, "keep_original");
+	g_string_append(o, v->keep_original ? "true" : "false");
+	json_key(o, "changed");
+	g_string_append(o, v->changed ? "true" : "false");
+	json_str_field(o, "output_charset", v->output_charset);
+	json_str_field(o, "from", v->from);
+	json_str_field(o, "subject", v->subject);
+	g_string_append_printf(o, ",\n  \"input_bytes\": %zu,\n  \"output_bytes\": %zu,\n"
+			       "  \"parts\": %u,\n  \"text_parts\": %u,\n  \"html_parts\": %u,\n"
+			       "  \"links\": %u,\n  \"links_mismatch\": %u,\n  \"replacements\": %zu",
+			       v->input_bytes, v->output_bytes, v->parts, v->text_parts,
+			       v->html_parts, v->links, v->links_mismatch, v->replacements);
+	json_lists(o, v);
+	g_string_append(o, "\n}\n");
+	return g_string_free(o, FALSE);
+}

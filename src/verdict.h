@@ -86,6 +86,7 @@ typedef struct {
 	GPtrArray *removed;      /* mg_removed* */
 	GPtrArray *limits;       /* mg_limit_hit* */
 	GPtrArray *warnings;     /* char*: parser warnings and charset findings */
+	unsigned warnings_dropped; /* warnings beyond the first 100, counted only */
 	char *subject;           /* decoded Subject (UTF-8), or NULL */
 	char *from;              /* decoded From (UTF-8), or NULL */
 } mg_verdict;

@@ -1,0 +1,295 @@
+/*
+ * textpart.c - renders one readable leaf as plain text (see textpart.h).
+ *
+ * Bytes are decoded in two steps: the transfer encoding by GMime
+ * (mg_walk_decode), the charset by charset.c, which never drops bytes
+ * silently.  The text is then normalised (one kind of line end, no control
+ * characters but tab), cleaned of embedded uuencode/yEnc files, its bare
+ * URLs rewritten per the links setting, and appended to the walk's output.
+ */
+#include "textpart.h"
+
+#include <string.h>
+
+#include "charset.h"
+#include "html2text.h"
+#include "links.h"
+#include "names.h"
+
+bool mg_textpart_readable(GMimeObject *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	const char *media = ct ? g_mime_content_type_get_media_type(ct) : "text";
+
+	return media && g_ascii_strcasecmp(media, "text") == 0;
+}
+
+static bool english(const mg_walk *w)
+{
+	return w->cfg->notice_language == MG_LANG_EN;
+}
+
+/* CRLF and CR to LF, NUL dropped, other controls but tab and form feed to '?'. */
+static void normalise(GString *s)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < s->len; i++) {
+		unsigned char c = (unsigned char)s->str[i];
+		if (c == '\r') {
+			if (i + 1 < s->len && s->str[i + 1] == '\n')
+				continue;
+			c = '\n';
+		} else if (c == 0) {
+			continue;
+		} else if ((c < 0x20 && c != '\n' && c != '\t' && c != '\f') || c == 0x7f) {
+			c = '?';
+		}
+		s->str[o++] = (char)c;
+	}
+	g_string_truncate(s, o);
+}
+
+static void note_charset(mg_walk *w, const char *path, const char *declared,
+			 const mg_charset_info *info)
+{
+	w->v->replacements += info->replacements;
+	if (info->replacements)
+		mg_verdict_add_reason(w->v, MG_R_CHARSET);
+	if (info->mislabeled) {
+		mg_verdict_add_reason(w->v, MG_R_CHARSET);
+		mg_verdict_warn(w->v, "part %s: charset label %s is wrong, decoded as %s",
+				path, declared ? declared : "(none)", info->used);
+	} else if (info->unlabeled) {
+		mg_verdict_add_reason(w->v, MG_R_CHARSET);
+		mg_verdict_warn(w->v, "part %s: no charset label, decoded as %s", path, info->used);
+	}
+	if (info->replacements)
+		mg_verdict_warn(w->v, "part %s: %zu undecodable character(s) replaced",
+				path, info->replacements);
+}
+
+/* Decodes bytes to a UTF-8 GString, charset from the label (or, for HTML,
+ * <meta>), recording what charset.c found out. */
+static GString *to_utf8(mg_walk *w, GMimePart *part, const char *path,
+			const GByteArray *raw, bool html)
+{
+	const char *declared = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	char *sniffed = NULL;
+	mg_charset_info info;
+	size_t len = 0;
+
+	memset(&info, 0, sizeof info);
+	if (html && (!declared || !*declared))
+		declared = sniffed = mg_html_sniff_charset((const char *)raw->data, raw->len);
+	char *utf8 = mg_charset_to_utf8((const char *)raw->data, raw->len, declared, &info, &len);
+	note_charset(w, path, declared, &info);
+	g_free(sniffed);
+	GString *s = g_string_new_len(utf8, (gssize)len);
+	g_free(utf8);
+	normalise(s);
+	return s;
+}
+
+static char *html_text(mg_walk *w, const char *html, size_t len)
+{
+	mg_html_opts opts = { .max_depth = w->cfg->max_html_depth,
+			      .max_output = w->cfg->max_text_bytes, .english = english(w) };
+	mg_html_stats st;
+
+	memset(&st, 0, sizeof st);
+	char *text = mg_html_to_text(html, len, &opts, w->links, &st);
+	if (st.depth_limited)
+		mg_verdict_limit(w->v, "max_html_depth", w->cfg->max_html_depth, st.depth_seen);
+	if (st.output_limited)
+		mg_verdict_limit(w->v, "max_text_bytes", w->cfg->max_text_bytes, w->cfg->max_text_bytes + 1);
+	return text;
+}
+
+/* text/enriched and text/richtext -> HTML by GMime's filter -> text. */
+static char *enriched_text(mg_walk *w, const GString *src, bool richtext)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *filtered = g_mime_stream_filter_new(mem);
+	GMimeFilter *f = g_mime_filter_enriched_new(richtext ? GMIME_FILTER_ENRICHED_IS_RICHTEXT : 0);
+
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+	g_object_unref(f);
+	g_mime_stream_write(filtered, src->str, src->len);
+	g_mime_stream_flush(filtered);
+	GByteArray *html = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	char *text = html_text(w, (const char *)html->data, html->len);
+	g_object_unref(filtered);
+	g_object_unref(mem);
+	return text;
+}
+
+/* iCalendar: the useful properties of each VEVENT/VTODO, unfolded and unescaped. */
+static char *calendar_text(mg_walk *w, const GString *src)
+{
+	static const struct { const char *prop, *ja, *en; } props[] = {
+		{ "SUMMARY", "件名", "Summary" }, { "DTSTART", "開始", "Start" },
+		{ "DTEND", "終了", "End" }, { "LOCATION", "場所", "Location" },
+		{ "ORGANIZER", "主催者", "Organizer" }, { "DESCRIPTION", "説明", "Description" },
+	};
+	GString *unfolded = g_string_sized_new(src->len);
+	GString *out = g_string_new(english(w) ? "[Calendar]\n" : "[予定表]\n");
+
+	for (size_t i = 0; i < src->len; i++) {
+		if (src->str[i] == '\n' && i + 1 < src->len &&
+		    (src->str[i + 1] == ' ' || src->str[i + 1] == '\t')) {
+			i++;
+			continue;
+		}
+		g_string_append_c(unfolded, src->str[i]);
+	}
+	char **lines = g_strsplit(unfolded->str, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *colon = strchr(*l, ':');
+		size_t nlen = colon ? strcspn(*l, ";:") : 0;
+		for (size_t k = 0; colon && k < G_N_ELEMENTS(props); k++) {
+			if (strlen(props[k].prop) != nlen || g_ascii_strncasecmp(*l, props[k].prop, nlen))
+				continue;
+			char *val = g_strcompress(colon + 1);   /* \n, \\ escapes */
+			g_string_append_printf(out, "%s: %s\n", english(w) ? props[k].en : props[k].ja, val);
+			g_free(val);
+		}
+	}
+	g_strfreev(lines);
+	g_string_free(unfolded, TRUE);
+	return g_string_free(out, FALSE);
+}
+
+/* Decodes an embedded uuencode or yEnc block for its size and hash. */
+static GByteArray *decode_block(const char *data, size_t len, bool yenc)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)len);
+	int state = yenc ? GMIME_YDECODE_STATE_INIT : GMIME_UUDECODE_STATE_BEGIN;
+	guint32 save = 0, pcrc = GMIME_YENCODE_CRC_INIT, crc = GMIME_YENCODE_CRC_INIT;
+
+	g_byte_array_set_size(out, (guint)len + 16);
+	size_t n = yenc
+		? g_mime_ydecode_step((const unsigned char *)data, len, out->data, &state, &pcrc, &crc)
+		: g_mime_encoding_uudecode_step((const unsigned char *)data, len, out->data, &state, &save);
+	g_byte_array_set_size(out, (guint)n);
+	return out;
+}
+
+/* If line starts an embedded file, its name (caller frees). */
+static char *block_start(const char *line, size_t len, bool *yenc)
+{
+	if (len > 8 && strncmp(line, "=ybegin ", 8) == 0) {
+		const char *name = g_strstr_len(line, (gssize)len, " name=");
+		*yenc = true;
+		return name ? g_strndup(name + 6, len - (size_t)(name + 6 - line)) : g_strdup("");
+	}
+	if (len > 10 && strncmp(line, "begin ", 6) == 0) {
+		size_t d = strspn(line + 6, "01234567");
+		if ((d == 3 || d == 4) && line[6 + d] == ' ') {
+			*yenc = false;
+			return g_strndup(line + 7 + d, len - 7 - d);
+		}
+	}
+	return NULL;
+}
+
+static const char *next_line(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl + 1 : end;
+}
+
+static bool block_end(const char *q, const char *end, bool yenc)
+{
+	if (yenc)
+		return end - q >= 5 && strncmp(q, "=yend", 5) == 0;
+	return end - q >= 3 && strncmp(q, "end", 3) == 0 && (q + 3 == end || q[3] == '\n');
+}
+
+/* Cuts uuencode/yEnc blocks out of text, recording each as removed. */
+static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
+{
+	GString *out = NULL;
+	const char *p = text->str, *end = text->str + text->len, *copied = p;
+	unsigned n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		bool yenc = false;
+		char *name = block_start(p, (size_t)((nl ? nl : end) - p), &yenc);
+		if (!name) {
+			p = next;
+			continue;
+		}
+		const char *data = next, *q = next;
+		while (q < end && !block_end(q, end, yenc))
+			q = next_line(q, end);
+		const char *after = q < end ? next_line(q, end) : end;
+		GByteArray *bytes = decode_block(data, (size_t)(q - data), yenc);
+		char *safe = mg_name_display(g_strstrip(name), MG_NAME_MAX_CHARS);
+		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
+		mg_walk_removed(w, bpath, safe, "application/octet-stream", NULL,
+				yenc ? "yenc" : "uuencode", bytes->data, bytes->len);
+		if (!out)
+			out = g_string_sized_new(text->len);
+		g_string_append_len(out, copied, p - copied);
+		g_string_append_printf(out, english(w) ? "[removed: %s]\n" : "[削除: %s]\n", safe);
+		copied = p = after;
+		g_byte_array_free(bytes, TRUE);
+		g_free(bpath);
+		g_free(safe);
+		g_free(name);
+	}
+	if (!out)
+		return;
+	g_string_append_len(out, copied, end - copied);
+	g_string_assign(text, out->str);
+	g_string_free(out, TRUE);
+}
+
+static char *render_by_type(mg_walk *w, GMimePart *part, const char *path, GString *utf8)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : "plain";
+
+	if (!sub)
+		sub = "plain";
+	if (g_ascii_strcasecmp(sub, "html") == 0) {
+		w->v->html_parts++;
+		mg_verdict_add_reason(w->v, MG_R_HTML_CONVERTED);
+		return html_text(w, utf8->str, utf8->len);
+	}
+	if (g_ascii_strcasecmp(sub, "enriched") == 0 || g_ascii_strcasecmp(sub, "richtext") == 0) {
+		mg_verdict_add_reason(w->v, MG_R_CONVERTED);
+		return enriched_text(w, utf8, g_ascii_strcasecmp(sub, "richtext") == 0);
+	}
+	if (g_ascii_strcasecmp(sub, "calendar") == 0) {
+		mg_verdict_add_reason(w->v, MG_R_CONVERTED);
+		return calendar_text(w, utf8);
+	}
+	cut_embedded_files(w, utf8, path);
+	return g_strdup(utf8->str);
+}
+
+void mg_textpart_render(mg_walk *w, GMimePart *part, const char *path, GString *out)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+	GByteArray *raw = mg_walk_decode(w, part);
+
+	if (!raw) {
+		mg_walk_removed(w, path, NULL, "text/plain", NULL, "limit", NULL, 0);
+		return;
+	}
+	GString *utf8 = to_utf8(w, part, path, raw, sub && g_ascii_strcasecmp(sub, "html") == 0);
+	g_byte_array_free(raw, TRUE);
+	char *text = render_by_type(w, part, path, utf8);
+	g_string_free(utf8, TRUE);
+	char *linked = mg_links_in_text(text, (mg_links_mode)w->cfg->links, english(w), w->links);
+	w->v->text_parts++;
+	mg_walk_append_text(w, out, linked, strlen(linked));
+	g_free(linked);
+	g_free(text);
+}
