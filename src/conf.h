@@ -88,4 +88,13 @@ bool mg_config_keeps_header(const mg_config *c, const char *name);
  * conf/mugaika.conf must equal); caller frees. */
 char *mg_config_sample(void);
 
+/* Holds the man page (man/mugaika.conf.5, roff text) to the table.  Every
+ * setting must have a ".TP" / ".B name" entry under the ".SS" of its
+ * section, whose text mentions "Default: \fIvalue\fR" (or "Default:
+ * empty"), each value of an ENUM and the range of a UINT or SIZE (as
+ * "1..1000", "1K..2G"); no entry may name a setting the table lacks.
+ * Returns NULL when all holds, else the differences, one per line (caller
+ * frees). */
+char *mg_config_check_manpage(const char *manpage_text);
+
 #endif

@@ -24,8 +24,10 @@
 
 char *mg_name_display(const char *name, size_t max_chars);
 
-/* True when the name contains a bidi control, a control character or a
- * path separator (the caller notes "name was neutralised"). */
+/* True when mg_name_display() had to neutralise something that could
+ * mislead a reader: invalid UTF-8, control, bidi, zero-width or other
+ * invisible characters, a path separator, leading dots, trailing dots or
+ * spaces (cutting to length and collapsing spaces do not count). */
 bool mg_name_suspicious(const char *name);
 
 #endif

@@ -231,7 +231,10 @@ static void decide(hdr *h, const mg_config *cfg, mg_verdict *v, const char *char
 static void tag_subject(hdr *h, const mg_config *cfg, const char *charset)
 {
 	char *decoded = mg_header_decode(h->change ? h->change : h->raw, NULL);
-	char *tagged = g_strconcat(cfg->subject_tag, g_strstrip(decoded), NULL);
+	const char *tag = cfg->subject_tag;
+	/* "【外部】件名" but "[EXTERNAL] subject" */
+	bool space = (unsigned char)tag[strlen(tag) - 1] < 0x80;
+	char *tagged = g_strconcat(tag, space ? " " : "", g_strstrip(decoded), NULL);
 
 	g_free(h->change);
 	h->change = mg_header_encode(tagged, charset, strlen(h->name));
