@@ -101,4 +101,29 @@ bool mg_utf8_valid(const char *s, size_t len);
  * counting them in *replacements (may be NULL). */
 char *mg_utf8_sanitize(const char *s, size_t len, size_t *replacements);
 
+/*
+ * Details of the contract above, as implemented (charset.c, iso2022jp.c,
+ * rfc2047.c; their top comments say more):
+ *  - mg_charset_to_utf8: valid non-ASCII UTF-8 under a legacy label is taken
+ *    as UTF-8 and reported mislabeled (legacy Japanese text is practically
+ *    never valid UTF-8); 7-bit text with ISO-2022-JP designations (ESC $ B,
+ *    ESC ( B, ...) is read as ISO-2022-JP whatever the label says.  A
+ *    single-byte guess from uchardet is ignored for a short text under a
+ *    multi-byte label.  info->errors grows with info->replacements.
+ *  - The ISO-2022-JP reader keeps its state across line ends; JIS X 0212
+ *    (ESC $ ( D) is recognised but not decoded (U+FFFD, counted); au
+ *    pictographs (JIS rows 85-88) become "[絵文字]".  Shift_JIS carrier
+ *    pictographs: common docomo ones become Unicode emoji, the rest
+ *    "[絵文字]".  Private-use characters in UTF-8 text are left alone.
+ *  - mg_iso2022jp_encode also returns NULL for invalid UTF-8 and for text
+ *    holding NUL, ESC, SO or SI.  mg_charset_map_for_jis also maps
+ *    U+00A5, U+203E, U+00A6 to their full-width forms and U+00A0 to a space
+ *    (the policy text is in man/charset-policy.txt).
+ *  - mg_header_decode turns line breaks inside decoded words into blanks and
+ *    trims the value.  mg_header_encode turns control characters into
+ *    blanks and keeps the ASCII words before the first and after the last
+ *    word that needs encoding as they are; mg_header_decode of its result
+ *    gives back the (trimmed) text.
+ */
+
 #endif
