@@ -8,7 +8,8 @@ APT="apt-get -o DPkg::Lock::Timeout=600 -q -y"
 PACKAGES="build-essential autoconf automake libtool pkg-config
  libglib2.0-dev libgmime-3.0-dev libxml2-dev libssl-dev libuchardet-dev
  libmagic-dev libarchive-dev libsqlite3-dev libclamav-dev libmilter-dev
- check clang libclang-rt-14-dev python3 groff-base man-db ca-certificates"
+ check clang libclang-rt-14-dev python3 groff-base man-db ca-certificates
+ miltertest"
 
 missing=""
 for p in $PACKAGES; do

@@ -74,9 +74,16 @@
 	{ #f, MG_T_SIZE, d, NULL, lo, hi, FIELD(f, size_t), sec, doc }
 #define S_LIST(f, d, sec, doc) \
 	{ #f, MG_T_LIST, d, NULL, 0, 0, FIELD(f, char **), sec, doc }
+#define S_SOCKET(f, d, sec, doc) \
+	{ #f, MG_T_SOCKET, d, NULL, 0, 0, FIELD(f, char *), sec, doc }
+#define S_MODE(f, d, sec, doc) \
+	{ #f, MG_T_MODE, d, NULL, 0, 0777, FIELD(f, unsigned), sec, doc }
 
 #define SEC_SAFE "Safe message"
 #define SEC_LIMITS "Limits"
+#define SEC_MILTER "Milter"
+#define SEC_QUARANTINE "Quarantine"
+#define SEC_TESTING "Testing"
 
 /* Section headings in table order, with the text shown under them. */
 static const struct {
@@ -87,6 +94,13 @@ static const struct {
 	{ SEC_LIMITS, "Each limit, when hit, is reported in the verdict; the "
 	  "message is still sanitized as far as that is safe, and its original "
 	  "is kept." },
+	{ SEC_MILTER, "The mugaika-milter daemon: where it listens, who it runs "
+	  "as, how it logs and when it stops answering tempfail." },
+	{ SEC_QUARANTINE, "Where originals are kept, and for how long.  The "
+	  "directories and files are created mode 0700 and 0600 and must "
+	  "belong to the service user." },
+	{ SEC_TESTING, "For the test suite only: leave these at their "
+	  "defaults on a real server." },
 };
 
 static const mg_setting settings[] = {
@@ -125,8 +139,9 @@ static const mg_setting settings[] = {
 	       "uninspectable part, or a limit hit are always kept."),
 	S_STRING(subject_tag, "", SEC_SAFE,
 	       "Text put in front of the Subject of sanitized mail, for example "
-	       "【外部】 to mark mail from the internet.  Empty: the Subject is "
-	       "left as it is."),
+	       "【外部】 to mark mail from the internet; a tag that ends in an "
+	       "ASCII character, such as [EXTERNAL], is followed by a space.  "
+	       "Empty: the Subject is left as it is."),
 	S_ENUM(notice_language, "ja", "ja|en", SEC_SAFE,
 	       "Language of the notice at the top of the sanitized text and of "
 	       "the link list: ja (Japanese) or en (English)."),
@@ -153,6 +168,79 @@ static const mg_setting settings[] = {
 	       "text."),
 	S_UINT(max_processing_time, "60", 1, 3600, SEC_LIMITS,
 	       "Seconds the sanitizing of one message may take."),
+
+	S_SOCKET(socket, "unix:/var/spool/postfix/mugaika/milter.sock", SEC_MILTER,
+	       "Where the milter listens: unix:PATH or inet:PORT@ADDR "
+	       "(inet6:PORT@ADDR for IPv6).  The default lies inside Postfix's "
+	       "chroot, where a chrooted smtpd reaches it as "
+	       "unix:mugaika/milter.sock.  mugaika-milter -p overrides it."),
+	S_MODE(socket_mode, "0660", SEC_MILTER,
+	       "Permission bits of a unix socket, so that the MTA's user can "
+	       "connect through socket_group."),
+	S_STRING(socket_group, "postfix", SEC_MILTER,
+	       "Group given to a unix socket (the group the MTA's smtpd runs "
+	       "in).  Empty: the group is left as it is."),
+	S_STRING(user, "mugaika", SEC_MILTER,
+	       "Service user: when started as root, the daemon opens its "
+	       "socket and then runs as this user (and its group).  It owns "
+	       "the quarantine.  Empty: it stays the user it was started as.  "
+	       "mugaika-milter -u overrides it."),
+	S_SIZE(max_memory_message, "4M", 64 * KB, 1 * GB, SEC_MILTER,
+	       "Bytes of a message held in memory while it is received; a "
+	       "larger message is written to a private temporary file (in "
+	       "TMPDIR, else /tmp) that is deleted when the message is done."),
+	S_UINT(poison_limit, "3", 1, 100, SEC_MILTER,
+	       "How often the same message (same content and envelope) may "
+	       "fail with an internal error and be answered with a temporary "
+	       "failure.  Once it has failed this many times its original is "
+	       "kept and a notice is delivered instead, so that a message that "
+	       "always fails is not retried forever."),
+	S_ENUM(log_facility, "mail",
+	       "mail|local0|local1|local2|local3|local4|local5|local6|local7",
+	       SEC_MILTER,
+	       "Syslog facility of the daemon's log.  In the foreground "
+	       "(mugaika-milter -f) it logs to standard error instead."),
+	S_UINT(milter_timeout, "600", 10, 86400, SEC_MILTER,
+	       "Seconds libmilter waits for the MTA on an open connection "
+	       "before it gives up on it.  Keep it above the MTA's own command "
+	       "timeouts (Postfix smtpd_timeout)."),
+	S_UINT(progress_interval, "10", 1, 3600, SEC_MILTER,
+	       "While a message is being sanitized and kept, a progress reply "
+	       "is sent to the MTA every this many seconds, so that its "
+	       "timeout for the end of the message (Postfix "
+	       "milter_content_timeout) does not expire.  Keep it well below "
+	       "that timeout."),
+
+	S_PATH(quarantine_dir, "/var/spool/mugaika/quarantine", SEC_QUARANTINE,
+	       "Directory of kept originals: one file per message, named by "
+	       "its quarantine ID, in a subdirectory per day (YYYYMMDD).  "
+	       "Created when absent; it must not be open to group or others."),
+	S_PATH(quarantine_db, "/var/lib/mugaika/quarantine.db", SEC_QUARANTINE,
+	       "SQLite index of the kept originals (envelope, verdict, status "
+	       "of each).  Created when absent, with its directory."),
+	S_PATH(quarantine_key_file, "", SEC_QUARANTINE,
+	       "Keys for encrypting originals at rest (AES-256-GCM): lines "
+	       "\"KEYID HEX\", HEX being 64 hex digits.  New originals use the "
+	       "key on the last line; older ones stay readable while their key "
+	       "is still in the file, so a key is rotated by adding a line.  "
+	       "The file must not be readable by others.  Empty: originals are "
+	       "stored unencrypted."),
+	S_UINT(retention_days, "90", 1, 3650, SEC_QUARANTINE,
+	       "Days an original is kept; used by mugaika purge, which removes "
+	       "older originals (their index rows stay for the audit)."),
+
+	S_ENUM(test_inject_failure, "none", "none|engine|unavailable|store",
+	       SEC_TESTING,
+	       "Makes every message fail on purpose: engine as an internal "
+	       "error of the sanitizer, unavailable as a sanitizer that is not "
+	       "ready, store as an original that could not be kept."),
+	S_UINT(test_delay, "0", 0, 600, SEC_TESTING,
+	       "Seconds added to the work on every message, to test progress "
+	       "replies."),
+	S_SIZE(test_reply_chunk, "64K", 1 * KB, 64 * KB, SEC_TESTING,
+	       "Largest piece of the new body sent to the MTA in one request "
+	       "(the protocol allows just under 64K).  miltertest reads "
+	       "replies into a 1K buffer, so its tests set 1K."),
 };
 
 #define N_SETTINGS G_N_ELEMENTS(settings)
@@ -361,6 +449,64 @@ parse_path(const mg_setting *s, const char *value, mg_config *c, char **msg)
 	return true;
 }
 
+/* "PORT@ADDR": a port 1..65535 and a host or address without blanks. */
+static bool
+valid_port_at(const char *p)
+{
+	unsigned long long port;
+	bool overflow;
+
+	if (!scan_number(&p, &port, &overflow) || overflow || port < 1 ||
+	    port > 65535 || *p++ != '@' || !*p)
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
+	return true;
+}
+
+/* A socket as libmilter takes it: unix:/PATH, inet:PORT@ADDR, inet6:PORT@ADDR. */
+static bool
+parse_socket(const mg_setting *s, const char *value, mg_config *c, char **msg)
+{
+	const char *path = g_str_has_prefix(value, "unix:") ? value + 5 :
+			   g_str_has_prefix(value, "local:") ? value + 6 : NULL;
+	bool ok;
+
+	if (path)
+		ok = *path == '/' && strlen(path) < 108;	/* sun_path */
+	else if (g_str_has_prefix(value, "inet:"))
+		ok = valid_port_at(value + 5);
+	else if (g_str_has_prefix(value, "inet6:"))
+		ok = valid_port_at(value + 6);
+	else
+		ok = false;
+	if (!ok) {
+		*msg = value_error(s, value, "is not unix:/PATH, inet:PORT@ADDR "
+				   "or inet6:PORT@ADDR");
+		return false;
+	}
+	set_string(s, value, c);
+	return true;
+}
+
+/* Octal permission bits, "0660". */
+static bool
+parse_mode(const mg_setting *s, const char *value, mg_config *c, char **msg)
+{
+	unsigned long mode = 0;
+	const char *p = value;
+
+	for (; *p >= '0' && *p <= '7' && mode <= s->max; p++)
+		mode = mode * 8 + (unsigned long)(*p - '0');
+	if (p == value || *p || mode > s->max) {
+		*msg = value_error(s, value, "is not an octal mode 0..0777");
+		return false;
+	}
+	*(unsigned *)field(c, s) = (unsigned)mode;
+	return true;
+}
+
 /* A list item: visible ASCII, no ':' (header and daemon names). */
 static bool
 valid_item(const char *item)
@@ -410,6 +556,8 @@ apply_value(const mg_setting *s, const char *value, mg_config *c, char **msg)
 	case MG_T_UINT: return parse_uint(s, value, c, msg);
 	case MG_T_SIZE: return parse_size(s, value, c, msg);
 	case MG_T_LIST: return parse_list(s, value, c, msg);
+	case MG_T_SOCKET: return parse_socket(s, value, c, msg);
+	case MG_T_MODE: return parse_mode(s, value, c, msg);
 	}
 	g_error("conf: setting %s has an unknown type", s->name);
 }
@@ -442,7 +590,8 @@ config_free(mg_config *c)
 {
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const mg_setting *s = &settings[i];
-		if (s->type == MG_T_STRING || s->type == MG_T_PATH)
+		if (s->type == MG_T_STRING || s->type == MG_T_PATH ||
+		    s->type == MG_T_SOCKET)
 			g_free(*(char **)field(c, s));
 		else if (s->type == MG_T_LIST)
 			g_strfreev(*(char ***)field(c, s));
@@ -696,6 +845,10 @@ type_note(const mg_setting *s)
 	case MG_T_LIST:
 		return g_strdup("Names separated by commas or white space, "
 				"in any case.");
+	case MG_T_SOCKET:
+		return g_strdup("unix:/PATH, inet:PORT@ADDR or inet6:PORT@ADDR.");
+	case MG_T_MODE:
+		return g_strdup("Octal permission bits, 0..0777.");
 	case MG_T_STRING:
 		break;
 	}

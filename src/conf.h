@@ -26,6 +26,14 @@ typedef enum { MG_HTML_PREFER_TEXT = 0, MG_HTML_ALWAYS_CONVERT } mg_html_mode;
 /* links: values of mg_links_mode (links.h): keep, defang, remove */
 typedef enum { MG_KEEP_CHANGED = 0, MG_KEEP_REMOVED_PARTS, MG_KEEP_ALL } mg_keep_originals;
 typedef enum { MG_LANG_JA = 0, MG_LANG_EN } mg_language;
+typedef enum {
+	MG_FAC_MAIL = 0, MG_FAC_LOCAL0, MG_FAC_LOCAL1, MG_FAC_LOCAL2, MG_FAC_LOCAL3,
+	MG_FAC_LOCAL4, MG_FAC_LOCAL5, MG_FAC_LOCAL6, MG_FAC_LOCAL7
+} mg_log_facility;
+/* test_inject_failure: what the milter pretends has failed */
+typedef enum {
+	MG_INJECT_NONE = 0, MG_INJECT_ENGINE, MG_INJECT_UNAVAILABLE, MG_INJECT_STORE
+} mg_inject;
 
 typedef struct mg_config {
 	int refcount;
@@ -51,10 +59,34 @@ typedef struct mg_config {
 	size_t max_text_bytes;      /* bytes of text in the safe body */
 	unsigned max_html_depth;    /* HTML element nesting tracked */
 	unsigned max_processing_time; /* seconds of engine time per message */
+
+	/* milter (mugaika-milter) */
+	char *socket;               /* "unix:PATH" or "inet:PORT@ADDR" (MG_T_SOCKET) */
+	unsigned socket_mode;       /* permission bits of a unix socket (MG_T_MODE) */
+	char *socket_group;         /* group of a unix socket; "" = leave it */
+	char *user;                 /* service user the daemon runs as */
+	size_t max_memory_message;  /* bytes kept in memory before spilling */
+	unsigned poison_limit;      /* failures before keep-and-notice */
+	int log_facility;           /* mg_log_facility */
+	unsigned milter_timeout;    /* seconds libmilter waits on the MTA */
+	unsigned progress_interval; /* seconds between progress replies */
+
+	/* quarantine (quarantine.c, spool.c) */
+	char *quarantine_dir;       /* spool of kept originals */
+	char *quarantine_db;        /* SQLite index (and, later, audit log) */
+	char *quarantine_key_file;  /* keys for encryption at rest; "" = off */
+	unsigned retention_days;    /* days originals are kept (mugaika purge) */
+
+	/* testing only */
+	int test_inject_failure;    /* mg_inject */
+	unsigned test_delay;        /* seconds of added work per message */
+	size_t test_reply_chunk;    /* largest body replacement request */
 } mg_config;
 
 typedef enum {
-	MG_T_STRING, MG_T_PATH, MG_T_ENUM, MG_T_UINT, MG_T_SIZE, MG_T_LIST
+	MG_T_STRING, MG_T_PATH, MG_T_ENUM, MG_T_UINT, MG_T_SIZE, MG_T_LIST,
+	MG_T_SOCKET,              /* unix:/ABS/PATH, inet:PORT@ADDR, inet6:PORT@ADDR */
+	MG_T_MODE                 /* octal permission bits, 0..0777 (unsigned) */
 } mg_setting_type;
 
 typedef struct {

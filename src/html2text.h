@@ -30,6 +30,21 @@ typedef struct {
 
 void mg_link_free(mg_link *l);
 
+/* Bytes of a link's visible text kept in mg_link.text (cut at a character
+ * boundary); the text itself is converted in full. */
+#define MG_LINK_TEXT_MAX 256
+
+/* max_depth used when mg_html_opts.max_depth is 0. */
+#define MG_HTML_DEFAULT_MAX_DEPTH 256
+
+/* A new link holding copies of href and text (either may be NULL).  Caller
+ * frees with mg_link_free. */
+mg_link *mg_link_new(const char *href, const char *text);
+
+/* Initialises libxml2 (xmlInitParser).  Call once, before threads start;
+ * everything else here is thread-safe. */
+void mg_html_init(void);
+
 typedef struct {
 	size_t max_depth;     /* element nesting tracked; deeper is flattened */
 	size_t max_output;    /* bytes of text produced at most; 0 = no limit */
@@ -41,18 +56,42 @@ typedef struct {
 	bool depth_limited;    /* max_depth was hit */
 	bool output_limited;   /* max_output was hit */
 	size_t images;         /* <img> met */
+	size_t resumed;        /* times libxml2 stopped at "extra content at the
+				  end of the document" (text after </html>, a
+				  stray end tag first) and was resumed: nothing
+				  was lost, counted for the log */
+	bool incomplete;       /* the parser gave up before the end of the input
+				  and text after that point is missing (not
+				  seen in any test; reported so it is never
+				  silent) */
 } mg_html_stats;
 
 /* Converts len bytes of UTF-8 HTML to text; appends mg_link* to links
  * (which must have mg_link_free as its free function, or be NULL to ignore
  * links).  Returns UTF-8 text with '\n' line ends, no trailing blank lines;
- * caller frees.  stats may be NULL. */
+ * caller frees.  stats may be NULL.
+ * More precisely: no leading or trailing blank lines, no trailing spaces on
+ * any line, at most one blank line in a row, and non-empty text ends with
+ * one '\n' ("" for a document without text).  Invalid UTF-8 is replaced by
+ * U+FFFD first; C0/C1 control characters are dropped; &nbsp; becomes a
+ * space.  opts may be NULL (defaults: MG_HTML_DEFAULT_MAX_DEPTH, no output
+ * limit, Japanese).  With links NULL no " [N]" markers are written.
+ * <noscript> content is kept (a mail client runs no scripts, so that is
+ * what its reader sees); <title> and <head> drop only text directly inside
+ * them, so a document with an unclosed <title> still shows its body.
+ * Word's "<![if ...]>" ... "<![endif]>" brackets are dropped, their
+ * content kept. */
 char *mg_html_to_text(const char *html, size_t len, const mg_html_opts *opts,
 		      GPtrArray *links, mg_html_stats *stats);
 
 /* Looks for <meta charset=...> or <meta http-equiv=Content-Type
  * content="...; charset=..."> in the first 4096 bytes of raw HTML bytes.
- * Returns the charset name or NULL; caller frees. */
+ * Returns the charset name or NULL; caller frees.
+ * The scan follows the HTML5 prescan: comments and other tags' attributes
+ * are skipped, the first <meta> that names a charset wins.  The name is
+ * returned as written (trimmed, quotes removed) when it consists of
+ * [A-Za-z0-9._:+()-] only and is at most 40 bytes; a UTF-16 label becomes
+ * "UTF-8" (bytes that could be read as ASCII are not UTF-16). */
 char *mg_html_sniff_charset(const char *data, size_t len);
 
 #endif

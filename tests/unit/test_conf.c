@@ -105,12 +105,14 @@ config_diff(const mg_config *a, const mg_config *b)
 		switch (t[i].type) {
 		case MG_T_STRING:
 		case MG_T_PATH:
+		case MG_T_SOCKET:
 			same = g_strcmp0(*(char *const *)pa, *(char *const *)pb) == 0;
 			break;
 		case MG_T_ENUM:
 			same = *(const int *)pa == *(const int *)pb;
 			break;
 		case MG_T_UINT:
+		case MG_T_MODE:
 			same = *(const unsigned *)pa == *(const unsigned *)pb;
 			break;
 		case MG_T_SIZE:
@@ -507,7 +509,7 @@ START_TEST(test_table)
 	GHashTable *closed = g_hash_table_new(g_str_hash, g_str_equal);
 
 	ck_assert_ptr_eq(mg_settings(NULL), t);
-	ck_assert_uint_eq(n, 17);
+	ck_assert_uint_ge(n, 28);	/* engine, limits, milter, testing at least */
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_msg(g_hash_table_add(seen, (char *)t[i].name),
 			      "%s twice", t[i].name);
@@ -631,7 +633,9 @@ START_TEST(test_sample_uncommented_is_defaults)
 		settings_seen += setting;
 		g_string_append_printf(text, "%s\n", setting || continued ? l + 1 : l);
 	}
-	ck_assert_int_eq(settings_seen, 17);
+	size_t n_settings;
+	mg_settings(&n_settings);
+	ck_assert_int_eq(settings_seen, (int)n_settings);
 	mg_config *c = load_ok(text->str);
 	mg_config *d = mg_config_new_defaults();
 	ck_assert_msg(config_diff(c, d) == NULL, "%s differs", config_diff(c, d));
