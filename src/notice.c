@@ -24,7 +24,7 @@ typedef struct {
 } phrases;
 
 static const phrases ja = {
-	.html = "・HTML形式の本文をテキストに変換しました",
+	.html = "・HTML形式のメールをテキスト形式にしました",
 	.converted = "・リッチテキストや予定表などの本文をテキストに変換しました",
 	.removed = "・添付ファイル等 %s 件を削除しました",
 	.links_defanged = "・リンク %s 件を無効化しました（末尾のリンク一覧を参照）",
@@ -49,7 +49,7 @@ static const phrases ja = {
 };
 
 static const phrases en = {
-	.html = "- The HTML body was converted to plain text",
+	.html = "- The HTML message was turned into plain text",
 	.converted = "- Rich text or calendar content was converted to plain text",
 	.removed = "- %s attachment(s) or embedded part(s) were removed",
 	.links_defanged = "- %s link(s) were disarmed (see the list of links at the end)",

@@ -9,7 +9,6 @@
  */
 #include "sanitize.h"
 
-#include <libxml/parser.h>
 #include <string.h>
 
 #include "html2text.h"
@@ -24,7 +23,7 @@ void mg_engine_init(void)
 
 	if (g_once_init_enter(&done)) {
 		g_mime_init();
-		xmlInitParser();
+		mg_html_init();
 		g_once_init_leave(&done, 1);
 	}
 }

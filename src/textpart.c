@@ -103,6 +103,10 @@ static char *html_text(mg_walk *w, const char *html, size_t len)
 		mg_verdict_limit(w->v, "max_html_depth", w->cfg->max_html_depth, st.depth_seen);
 	if (st.output_limited)
 		mg_verdict_limit(w->v, "max_text_bytes", w->cfg->max_text_bytes, w->cfg->max_text_bytes + 1);
+	if (st.incomplete) {
+		mg_verdict_add_reason(w->v, MG_R_MALFORMED);
+		mg_verdict_warn(w->v, "HTML parser stopped early: some text may be missing");
+	}
 	return text;
 }
 
@@ -124,16 +128,73 @@ static char *enriched_text(mg_walk *w, const GString *src, bool richtext)
 	return text;
 }
 
+/* iCalendar value unescaped: \\n, \\, \\; and \\\\ (RFC 5545 3.3.11). */
+static void ical_unescape(GString *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v != '\\' || !v[1]) {
+			g_string_append_c(out, *v);
+			continue;
+		}
+		v++;
+		g_string_append_c(out, (*v == 'n' || *v == 'N') ? '\n' : *v);
+	}
+}
+
+/* "20250210T100000" -> "2025-02-10 10:00", with the TZID or UTC noted. */
+static void ical_time(GString *out, const char *params, const char *v)
+{
+	const char *tzid = params ? strstr(params, "TZID=") : NULL;
+
+	if (strlen(v) < 15 || v[8] != 'T') {
+		ical_unescape(out, v);
+		return;
+	}
+	g_string_append_printf(out, "%.4s-%.2s-%.2s %.2s:%.2s", v, v + 4, v + 6, v + 9, v + 11);
+	if (v[15] == 'Z')
+		g_string_append(out, " UTC");
+	else if (tzid)
+		g_string_append_printf(out, " (%.*s)", (int)strcspn(tzid + 5, ";:"), tzid + 5);
+}
+
+typedef struct { const char *prop, *ja, *en; bool time; } ical_prop;
+
+static const ical_prop ical_props[] = {
+	{ "SUMMARY", "件名", "Summary", false }, { "DTSTART", "開始", "Start", true },
+	{ "DTEND", "終了", "End", true }, { "LOCATION", "場所", "Location", false },
+	{ "ORGANIZER", "主催者", "Organizer", false },
+	{ "DESCRIPTION", "説明", "Description", false },
+};
+
+/* One content line "NAME;PARAMS:VALUE" of an event, if it is one we show. */
+static void ical_line(const mg_walk *w, GString *out, const char *line)
+{
+	const char *colon = strchr(line, ':');
+	size_t nlen = strcspn(line, ";:");
+
+	if (!colon)
+		return;
+	for (size_t k = 0; k < G_N_ELEMENTS(ical_props); k++) {
+		const ical_prop *p = &ical_props[k];
+		if (strlen(p->prop) != nlen || g_ascii_strncasecmp(line, p->prop, nlen) != 0)
+			continue;
+		const char *params = line[nlen] == ';' ? line + nlen + 1 : NULL;
+		const char *value = colon + 1;
+		g_string_append_printf(out, "%s: ", english(w) ? p->en : p->ja);
+		if (p->time)
+			ical_time(out, params, value);
+		else
+			ical_unescape(out, g_ascii_strncasecmp(value, "mailto:", 7) ? value : value + 7);
+		g_string_append_c(out, '\n');
+	}
+}
+
 /* iCalendar: the useful properties of each VEVENT/VTODO, unfolded and unescaped. */
 static char *calendar_text(mg_walk *w, const GString *src)
 {
-	static const struct { const char *prop, *ja, *en; } props[] = {
-		{ "SUMMARY", "件名", "Summary" }, { "DTSTART", "開始", "Start" },
-		{ "DTEND", "終了", "End" }, { "LOCATION", "場所", "Location" },
-		{ "ORGANIZER", "主催者", "Organizer" }, { "DESCRIPTION", "説明", "Description" },
-	};
 	GString *unfolded = g_string_sized_new(src->len);
 	GString *out = g_string_new(english(w) ? "[Calendar]\n" : "[予定表]\n");
+	int in_event = 0;
 
 	for (size_t i = 0; i < src->len; i++) {
 		if (src->str[i] == '\n' && i + 1 < src->len &&
@@ -145,15 +206,12 @@ static char *calendar_text(mg_walk *w, const GString *src)
 	}
 	char **lines = g_strsplit(unfolded->str, "\n", -1);
 	for (char **l = lines; *l; l++) {
-		const char *colon = strchr(*l, ':');
-		size_t nlen = colon ? strcspn(*l, ";:") : 0;
-		for (size_t k = 0; colon && k < G_N_ELEMENTS(props); k++) {
-			if (strlen(props[k].prop) != nlen || g_ascii_strncasecmp(*l, props[k].prop, nlen))
-				continue;
-			char *val = g_strcompress(colon + 1);   /* \n, \\ escapes */
-			g_string_append_printf(out, "%s: %s\n", english(w) ? props[k].en : props[k].ja, val);
-			g_free(val);
-		}
+		if (g_ascii_strcasecmp(*l, "BEGIN:VEVENT") == 0 || g_ascii_strcasecmp(*l, "BEGIN:VTODO") == 0)
+			in_event++;
+		else if (g_ascii_strcasecmp(*l, "END:VEVENT") == 0 || g_ascii_strcasecmp(*l, "END:VTODO") == 0)
+			in_event = in_event > 0 ? in_event - 1 : 0;
+		else if (in_event)
+			ical_line(w, out, *l);
 	}
 	g_strfreev(lines);
 	g_string_free(unfolded, TRUE);

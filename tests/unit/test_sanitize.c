@@ -75,7 +75,7 @@ static const char dup_ct[] =
 	"From: a@example.com\nTo: b@example.jp\nSubject: hi\n"
 	"X-Mugaika-Status: v=1; action=deliver\nX-Mailer: evil 1.0\n"
 	"MIME-Version: 1.0\nContent-Type: text/plain\nContent-Type: text/html\n"
-	"Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n\n"
+	"Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: 8bit\n\n"
 	"<p>hello <b>world</b></p>\n";
 
 START_TEST(header_edits_remove_all_content_duplicates)
