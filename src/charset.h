@@ -79,6 +79,16 @@ char *mg_charset_map_for_jis(const char *utf8);
  * info may be NULL. */
 char *mg_header_decode(const char *raw, mg_charset_info *info);
 
+/* True when every RFC 2047 encoded-word in raw stands alone (between
+ * blanks, quotes or parentheses), is well-formed, and decodes on its own,
+ * completely, with the standard iconv decoder of its declared charset (not
+ * mugaika's supersets) into text without control, private-use or
+ * replacement characters: a header any reader shows the same way.  False
+ * for a word split in the middle of a character, vendor or carrier
+ * characters under a standard label, JIS half-width kana, unknown
+ * charsets.  True when raw has no encoded-word. */
+bool mg_header_words_clean(const char *raw);
+
 /* Gets parameter name (e.g. "filename", "name") from a raw Content-Type or
  * Content-Disposition header value, handling RFC 2231 (continuations
  * name*0*=, charset'lang'%XX) and the common non-standard forms (an

@@ -50,20 +50,23 @@ typedef struct {
 	size_t max_output;    /* bytes of text produced at most; 0 = no limit */
 	bool english;         /* "[image: ...]" instead of "[画像: ...]" */
 } mg_html_opts;
+/* Output is at most about 6 times the input before max_output (list
+ * markers, quote prefixes and link numbers add bytes; prefixes are capped
+ * at 8 levels); set max_output to bound it. */
 
 typedef struct {
 	size_t depth_seen;     /* deepest nesting met */
 	bool depth_limited;    /* max_depth was hit */
 	bool output_limited;   /* max_output was hit */
 	size_t images;         /* <img> met */
-	size_t resumed;        /* times libxml2 stopped at "extra content at the
-				  end of the document" (text after </html>, a
-				  stray end tag first) and was resumed: nothing
-				  was lost, counted for the log */
-	bool incomplete;       /* the parser gave up before the end of the input
-				  and text after that point is missing (not
-				  seen in any test; reported so it is never
-				  silent) */
+	size_t resumed;        /* times libxml2 stopped before the end ("extra
+				  content at the end of the document": text or
+				  tags after </html>, a stray end tag first)
+				  and was resumed: nothing was lost; for the log */
+	bool incomplete;       /* text after some point of the input is missing
+				  or garbled because the parser gave up (never
+				  seen in tests, fuzzing or the corpus; reported
+				  so that it can never be silent) */
 } mg_html_stats;
 
 /* Converts len bytes of UTF-8 HTML to text; appends mg_link* to links
@@ -80,7 +83,11 @@ typedef struct {
  * what its reader sees); <title> and <head> drop only text directly inside
  * them, so a document with an unclosed <title> still shows its body.
  * Word's "<![if ...]>" ... "<![endif]>" brackets are dropped, their
- * content kept. */
+ * content kept.  A <meta charset> in the HTML is ignored (the input is
+ * UTF-8).  <blockquote> lines start with "> ", <hr> is a line of '-',
+ * <dd> and nested list items are indented by two spaces.  <a href> with an
+ * empty href or one starting with '#' is not recorded; javascript: and
+ * mailto: ones are. */
 char *mg_html_to_text(const char *html, size_t len, const mg_html_opts *opts,
 		      GPtrArray *links, mg_html_stats *stats);
 

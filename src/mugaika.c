@@ -2,7 +2,8 @@
  * mugaika.c - the command-line tool: mugaika VERB [options].
  *
  * Verbs so far: sanitize (run the engine on one message, exactly as the
- * milter would, and print the safe message and the verdict).  Exit codes
+ * milter would, and print the safe message and the verdict) and list (the
+ * originals kept in the quarantine, cmd_list.c).  Exit codes
  * follow sysexits(3): 0 done, 1 the message must not be delivered,
  * 64 usage, 66 input unreadable, 73 output not writable, 75 internal error
  * (tempfail), 78 configuration error.  Every verb takes --config FILE.
@@ -17,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "conf.h"
 #include "sanitize.h"
 
@@ -24,6 +26,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: mugaika sanitize [--config FILE] [--verdict FILE|-] [--output FILE]\n"
 	      "                        [--id ID] [--now TIME] [FILE]\n"
+	      "       mugaika list [--config FILE] [--json] [--limit N]\n"
 	      "       mugaika --version\n"
 	      "See mugaika(1).\n", f);
 }
@@ -212,6 +215,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "sanitize") == 0)
 		return cmd_sanitize(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return mg_cmd_list(argc - 1, argv + 1);
 	fprintf(stderr, "mugaika: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EX_USAGE;

@@ -148,6 +148,81 @@ static void b_decode(GByteArray *out, const char *s, size_t len, b64_run *st)
 	g_free(clean);
 }
 
+/* ---- mg_header_words_clean ----------------------------------------------- */
+
+/* Decodes one word's bytes alone, strictly: B must be whole quanta. */
+static GByteArray *word_bytes(const ew *w, bool *ok)
+{
+	GByteArray *bytes = g_byte_array_new();
+
+	*ok = w->end >= w->text + w->text_len + 2 && w->text[w->text_len] == '?';
+	if (w->enc == 'Q') {
+		q_decode(bytes, w->text, w->text_len);
+		return bytes;
+	}
+	for (size_t i = 0; i < w->text_len && *ok; i++)
+		*ok = g_ascii_isalnum(w->text[i]) || strchr("+/=", w->text[i]);
+	*ok = *ok && w->text_len % 4 == 0;
+	if (*ok) {
+		b64_run st = { 0, 0, 0 };
+		b_decode(bytes, w->text, w->text_len, &st);
+	}
+	return bytes;
+}
+
+/* Text any reader shows the same: no controls, private-use or U+FFFD. */
+static bool plain_text(const char *s, size_t len)
+{
+	if (!mg_utf8_valid(s, len))
+		return false;
+	for (const char *p = s; p < s + len; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if ((c < 0x20 && c != '\t') || c == 0x7F || (c >= 0x80 && c < 0xA0) ||
+		    (c >= 0xE000 && c <= 0xF8FF) || c == 0xFFFD)
+			return false;
+	}
+	return true;
+}
+
+/* One word decoded on its own by the standard decoder of its charset. */
+static bool word_clean(const ew *w)
+{
+	bool ok;
+	GByteArray *bytes = word_bytes(w, &ok);
+	gsize n = 0;
+	GError *err = NULL;
+	char *text = NULL;
+
+	if (ok) {
+		const char *cs = w->charset;
+		char *star = strchr(w->charset, '*');   /* RFC 2231 language suffix */
+		char *name = star ? g_strndup(cs, (gsize)(star - cs)) : g_strdup(cs);
+		text = g_convert((const char *)bytes->data, bytes->len, "UTF-8", name, NULL, &n, &err);
+		ok = text && plain_text(text, n);
+		g_free(name);
+	}
+	g_clear_error(&err);
+	g_free(text);
+	g_byte_array_unref(bytes);
+	return ok;
+}
+
+bool mg_header_words_clean(const char *raw)
+{
+	ew w;
+
+	for (const char *p = raw; *p; p++) {
+		if (p[0] != '=' || p[1] != '?' || !ew_parse(p, &w))
+			continue;
+		bool alone_before = p == raw || is_blank(p[-1]) || p[-1] == '"' || p[-1] == '(';
+		bool alone_after = !*w.end || is_blank(*w.end) || *w.end == '"' || *w.end == ')';
+		if (!alone_before || !alone_after || !word_clean(&w))
+			return false;
+		p = w.end - 1;
+	}
+	return true;
+}
+
 /* ---- mg_header_decode ---------------------------------------------------- */
 
 typedef struct {

@@ -199,6 +199,8 @@ static bool needs_rewrite(const hdr *h)
 		return true;
 	if (!strstr(h->raw, "=?"))
 		return false;
+	if (!mg_header_words_clean(h->raw))
+		return true;
 	memset(&info, 0, sizeof info);
 	g_free(mg_header_decode(h->raw, &info));
 	return info.errors || info.replacements;
@@ -284,7 +286,8 @@ static void emit_edits(GArray *all, GPtrArray *edits, GString *out)
 	}
 	for (guint i = all->len; i-- > 0;) {
 		hdr *h = &g_array_index(all, hdr, i);
-		if (h->drop)
+		/* a line like ":x" has no name an MTA could address: not rendered, no edit */
+		if (h->drop && *h->name)
 			add_edit(edits, MG_EDIT_DELETE, h->name, h->index, NULL);
 	}
 }

@@ -20,6 +20,8 @@
 #include <gmime/gmime.h>
 
 #include "charset.h"
+#include "html2text.h"
+#include "japanese.h"
 #include "conf.h"
 #include "sanitize.h"
 
@@ -28,17 +30,18 @@
 #endif
 
 enum { INV_PARSES, INV_SINGLE_TEXT, INV_CHARSET, INV_NO_HTML, INV_REMOVED_NAMED,
-       INV_SUBJECT, INV_COUNT };
+       INV_SUBJECT, INV_JAPANESE, INV_COUNT };
 
 static const char *const inv_names[INV_COUNT] = {
 	"parses again", "one text/plain part", "charset decodes", "no HTML markup",
-	"removed parts named", "subject kept",
+	"removed parts named", "subject kept", "japanese text kept",
 };
 
 typedef struct {
 	unsigned checked[INV_COUNT], held[INV_COUNT];
 	unsigned passed, failed;
-	bool verbose;
+	unsigned jruns_found[2], jruns_total[2];   /* per output charset */
+	GHashTable *japanese;                      /* file names tagged japanese */
 } tally;
 
 static void collect_files(const char *dir, GPtrArray *out)
@@ -166,6 +169,69 @@ static bool subject_kept(const mg_verdict *v, GMimeMessage *out)
 	return ok;
 }
 
+static bool is_japanese(const tally *t, const char *file)
+{
+	const char *base = strrchr(file, '/');
+	const char *dir = base;
+
+	if (!base || !t->japanese)
+		return false;
+	while (dir > file && dir[-1] != '/')
+		dir--;
+	return g_hash_table_contains(t->japanese, dir);   /* "source/name.eml" */
+}
+
+/* Every run of Japanese text in the readable parts of the original is in
+ * the delivered text, compared after the mapping policy and NFKC. */
+static bool japanese_kept(tally *t, const char *file, const char *raw, size_t len, const char *text, bool jis)
+{
+	GPtrArray *runs = mg_test_japanese_runs(raw, len);
+	char *have = mg_test_japanese_normalise(text);
+	bool all = true;
+
+	if (getenv("MG_CORPUS_VERBOSE"))
+		printf("  %s: %u Japanese run(s): %s\n", file, runs->len,
+		       runs->len ? (char *)runs->pdata[0] : "");
+	for (guint i = 0; i < runs->len; i++) {
+		bool found = strstr(have, runs->pdata[i]) != NULL;
+		t->jruns_total[jis]++;
+		t->jruns_found[jis] += found;
+		if (!found && all)
+			printf("  missing Japanese run: %s\n", (char *)runs->pdata[i]);
+		all = all && found;
+	}
+	g_ptr_array_free(runs, TRUE);
+	g_free(have);
+	return all;
+}
+
+/* The corpus's MANIFEST.tsv: files tagged japanese, as "source/name.eml". */
+static GHashTable *load_japanese(const char *dir)
+{
+	char *path = g_build_filename(dir, "MANIFEST.tsv", NULL);
+	char *data = NULL;
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	if (g_file_get_contents(path, &data, NULL, NULL)) {
+		char **lines = g_strsplit(data, "\n", -1);
+		for (char **l = lines; *l; l++) {
+			char **cols = g_strsplit(*l, "\t", -1);
+			guint n = g_strv_length(cols);
+			if (n >= 6) {
+				char **tags = g_strsplit(cols[n - 1], ",", -1);
+				if (g_strv_contains((const char *const *)tags, "japanese"))
+					g_hash_table_add(set, g_strdup(cols[0]));
+				g_strfreev(tags);
+			}
+			g_strfreev(cols);
+		}
+		g_strfreev(lines);
+	}
+	g_free(data);
+	g_free(path);
+	return set;
+}
+
 static void check(tally *t, int inv, bool ok, const char *file, const char *charset, bool *all)
 {
 	t->checked[inv]++;
@@ -198,6 +264,10 @@ static void check_one(tally *t, const char *file, const char *raw, size_t len, m
 		check(t, INV_REMOVED_NAMED, removed_named(v, text), file, cs, &all);
 	if (out)
 		check(t, INV_SUBJECT, subject_kept(v, out), file, cs, &all);
+	if (text && is_japanese(t, file))
+		check(t, INV_JAPANESE, japanese_kept(t, file, raw, len, text,
+						    cfg->output_charset == MG_OUT_ISO2022JP),
+		      file, cs, &all);
 	if (all)
 		t->passed++;
 	else
@@ -225,6 +295,7 @@ int main(int argc, char **argv)
 	}
 	g_ptr_array_sort(files, cmp_str);
 	mg_engine_init();
+	t.japanese = load_japanese(dir);
 	mg_config *utf8 = mg_config_new_defaults(), *jis = mg_config_new_defaults();
 	jis->output_charset = MG_OUT_ISO2022JP;
 	for (guint i = 0; i < files->len; i++) {
@@ -243,7 +314,11 @@ int main(int argc, char **argv)
 	printf("corpus: %u messages from %s, each with utf-8 and iso-2022-jp output\n", files->len, dir);
 	for (int i = 0; i < INV_COUNT; i++)
 		printf("  %-22s %u/%u\n", inv_names[i], t.held[i], t.checked[i]);
+	printf("  japanese runs found   utf-8 %u/%u, iso-2022-jp %u/%u (in %u messages tagged japanese)\n",
+	       t.jruns_found[0], t.jruns_total[0], t.jruns_found[1], t.jruns_total[1],
+	       g_hash_table_size(t.japanese));
 	printf("corpus: %u passed, %u failed\n", t.passed, t.failed);
+	g_hash_table_destroy(t.japanese);
 	mg_config_unref(utf8);
 	mg_config_unref(jis);
 	g_ptr_array_free(files, TRUE);

@@ -1,13 +1,26 @@
 #!/bin/sh
-# tests/golden/run.sh -- golden tests: testdata/NAME.eml in, expected safe message out.
+# tests/golden/run.sh -- golden tests: testdata/[ja/]NAME.eml in, expected safe message out.
 #
 # SYNOPSIS
-#	tests/golden/run.sh [NAME...]
-#	UPDATE_GOLDEN=1 tests/golden/run.sh [NAME...]
+#	tests/golden/run.sh [CASE...]
+#	UPDATE_GOLDEN=1 tests/golden/run.sh [CASE...]
 #
 # DESCRIPTION
-#	For each testdata/NAME.eml that has a testdata/NAME.expected next to it (or
-#	each NAME given), runs
+#	A CASE is named by its path under testdata/ without ".eml": NAME for
+#	testdata/NAME.eml, ja/NAME for testdata/ja/NAME.eml (the Japanese charset
+#	cases; the subdirectories searched are listed in GOLDEN_SUBDIRS below).
+#	A CASE given on the command line may also be written as a path to the
+#	.eml file.  Below, NAME stands for such a path, e.g. "ja/wave-dash".
+#
+#	Variants: a file NAME.VARIANT.conf (e.g. testdata/ja/wave-dash.iso2022jp.conf)
+#	makes a second case NAME.VARIANT (e.g. "ja/wave-dash.iso2022jp") that runs
+#	the same NAME.eml with that config instead, and is compared with
+#	NAME.VARIANT.expected and NAME.VARIANT.verdict.json.  A variant config is
+#	complete in itself (it replaces golden.conf; nothing is merged).  NAME has
+#	no dot; VARIANT is everything after the first dot.
+#
+#	For each case (NAME.eml, and each NAME.VARIANT.conf whose NAME.eml
+#	exists) that has its .expected file (or each CASE given), runs
 #
 #	    mugaika sanitize --config CONF --id 20260101T000000Z-TEST0001 \
 #	        --now 2026-01-01T00:00:00Z --verdict VERDICT NAME.eml
@@ -18,14 +31,15 @@
 #	outcomes whose output is compared; any other status (usage error, crash,
 #	timeout) fails the case.
 #
-#	CONF is testdata/NAME.conf if it exists, else testdata/golden.conf if it
-#	exists, else an empty file (all defaults): golden output never depends on
+#	CONF is testdata/NAME.conf (testdata/NAME.VARIANT.conf for a variant) if it
+#	exists, else testdata/golden.conf if it exists (also for the cases of
+#	subdirectories), else an empty file (all defaults): golden output never depends on
 #	the machine's /etc/mugaika/mugaika.conf.  "@MG_SRCDIR@" in CONF is replaced
 #	with the source directory, so a test config can name testdata/ paths.
 #
 #	With UPDATE_GOLDEN=1 the outputs are written instead of compared: NAME.expected
-#	and NAME.verdict.json for every testdata/*.eml (or each NAME given).  Review
-#	the diff before committing.
+#	and NAME.verdict.json for every case (testdata/*.eml, testdata/ja/*.eml and
+#	their variants), or for each CASE given.  Review the diff before committing.
 #
 # ENVIRONMENT
 #	MG_SRCDIR	source tree (default: this script's ../..)
@@ -39,7 +53,8 @@
 #	0 all passed, 1 a case failed, 77 no expected files yet (skip),
 #	99 the test could not run (no mugaika binary).
 #
-#	Prints "ok NAME" / "FAIL NAME" per case and "golden: N passed, N failed".
+#	Prints "ok CASE" / "FAIL CASE" per case (e.g. "ok plain-ja", "ok ja/wave-dash",
+#	"ok ja/wave-dash.iso2022jp") and "golden: N passed, N failed".
 
 mg_here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=../lib.sh source-path=SCRIPTDIR
@@ -49,26 +64,46 @@ mg_init golden "$mg_here/../.."
 GOLDEN_ID=20260101T000000Z-TEST0001
 GOLDEN_NOW=2026-01-01T00:00:00Z
 TESTDATA=$MG_SRCDIR/testdata
+GOLDEN_SUBDIRS=ja
 update=${UPDATE_GOLDEN:-0}
 [ "$update" = 0 ] && update=
 
 # ---- which cases ------------------------------------------------------------
+# eml_of CASE: the message of a case (a variant's NAME.eml).
+eml_of() {
+	echo "$TESTDATA/${1%%.*}.eml"
+}
+
 cases=
 if [ $# -gt 0 ]; then
 	for name in "$@"; do
-		name=${name##*/}
+		case $name in
+		*/testdata/*) name=${name##*/testdata/} ;;
+		testdata/*) name=${name#testdata/} ;;
+		esac
 		name=${name%.eml}
-		[ -f "$TESTDATA/$name.eml" ] || mg_hard_error "no such case: $TESTDATA/$name.eml"
+		if [ ! -f "$(eml_of "$name")" ] && [ -f "$(eml_of "${name##*/}")" ]; then
+			name=${name##*/}
+		fi
+		[ -f "$(eml_of "$name")" ] || mg_hard_error "no such case: $(eml_of "$name")"
+		if [ "$name" != "${name%%.*}" ] && [ ! -f "$TESTDATA/$name.conf" ]; then
+			mg_hard_error "no such variant: $TESTDATA/$name.conf"
+		fi
 		cases="$cases $name"
 	done
 else
-	for eml in "$TESTDATA"/*.eml; do
-		[ -f "$eml" ] || continue
-		name=${eml##*/}
-		name=${name%.eml}
-		if [ -n "$update" ] || [ -f "$TESTDATA/$name.expected" ]; then
-			cases="$cases $name"
-		fi
+	for dir in "" $GOLDEN_SUBDIRS; do
+		prefix=${dir:+$dir/}
+		for f in "$TESTDATA/$prefix"*.eml "$TESTDATA/$prefix"*.*.conf; do
+			[ -f "$f" ] || continue
+			name=${f##*/}
+			name=$prefix${name%.eml}
+			name=${name%.conf}
+			[ -f "$(eml_of "$name")" ] || continue
+			if [ -n "$update" ] || [ -f "$TESTDATA/$name.expected" ]; then
+				cases="$cases $name"
+			fi
+		done
 	done
 fi
 
@@ -103,7 +138,7 @@ show_stderr() {
 
 # ---- run --------------------------------------------------------------------
 for name in $cases; do
-	eml=$TESTDATA/$name.eml
+	eml=$(eml_of "$name")
 	expected=$TESTDATA/$name.expected
 	expected_verdict=$TESTDATA/$name.verdict.json
 	out=$MG_TMP/out

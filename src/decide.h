@@ -1,0 +1,70 @@
+/*
+ * decide.h - the work at the end of a message, free of libmilter: allocate
+ * the quarantine ID, run the engine, keep the original where the verdict
+ * says so, and settle the answer to the MTA by the failure policy.
+ *
+ *   engine verdict deliver      -> keep if asked, then the edits and body
+ *   engine verdict reject       -> keep if asked, then 550 5.7.1
+ *   engine verdict discard      -> keep if asked, then discard
+ *   engine failed (internal)    -> 451 4.3.0, counted per retry key; once
+ *                                  the same message has failed poison_limit
+ *                                  times: keep it and deliver a notice
+ *   engine unavailable          -> 451 4.3.2
+ *   original not durably kept   -> 451 4.3.0 (nothing is changed)
+ *
+ * Limits, suspicious and uninspectable content are the engine's business:
+ * its verdict then asks to keep the original and deliver the notice.
+ * A client retrying a message that was kept gets the same ID (the store
+ * recognises the retry key).  mg_decide() blocks (engine, fsync) and is
+ * meant to run off the libmilter thread; it may be called from any thread.
+ */
+#ifndef MG_DECIDE_H
+#define MG_DECIDE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "editplan.h"
+#include "quarantine.h"
+#include "snapshot.h"
+
+typedef enum {
+	MG_DECIDE_DELIVER = 0, MG_DECIDE_REJECT, MG_DECIDE_DISCARD, MG_DECIDE_TEMPFAIL
+} mg_decision_kind;
+
+typedef struct {
+	const char *raw;             /* the message as received (msgbuf.h) */
+	size_t len;
+	const mg_envelope *env;
+	const GPtrArray *rcvd;       /* mg_rcvd_header* */
+	bool leadspc;                /* SMFIP_HDR_LEADSPC negotiated */
+	time_t now;
+} mg_decide_input;
+
+typedef struct {
+	mg_decision_kind kind;
+	const char *rcode, *xcode, *text;  /* static SMTP reply (REJECT, TEMPFAIL) */
+	const char *error;           /* static log code: internal, unavailable,
+					keep_failed, poison; NULL when none */
+	char *id;                    /* quarantine ID, or NULL */
+	bool kept;                   /* the original was kept */
+	char *reasons;               /* verdict reasons, "a,b", or NULL */
+	unsigned removed;            /* parts removed */
+	size_t out_bytes;            /* bytes of the new body */
+	mg_plan *plan;               /* DELIVER: the requests to send */
+	GPtrArray *notes;            /* char*: warnings for the log */
+} mg_decision;
+
+mg_decision *mg_decide(mg_snapshot *snap, const mg_decide_input *in);
+void mg_decision_free(mg_decision *d);
+
+/* Turns d into the internal-error tempfail (e.g. when the MTA refused
+ * an edit request). */
+void mg_decision_internal_error(mg_decision *d);
+/* A new internal-error tempfail with one note (e.g. the message could not
+ * be buffered). */
+mg_decision *mg_decision_new_internal_error(const char *why);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * log.h - the daemon's log: syslog with the configured facility, or
+ * standard error when running in the foreground.
+ *
+ * Every line about a message starts with its queue id (the MTA's {i}, or
+ * "NOQUEUE" before the MTA has assigned one), then free text or key=value
+ * fields.  Each message gets exactly one summary line (mg_log_summary):
+ *
+ *   QUEUEID: id=ID action=ACTION reasons=R,R removed=N kept=yes|no
+ *            size=IN/OUT ms=T direction=inbound [error=CODE]
+ *
+ * (one line; "-" stands for an empty value).  Lines not about a message
+ * (start, reload, stop) have no queue id.  All functions are thread-safe
+ * and may be called before mg_log_open() (they then write to stderr).
+ */
+#ifndef MG_LOG_H
+#define MG_LOG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { MG_LOG_ERR, MG_LOG_WARNING, MG_LOG_INFO, MG_LOG_DEBUG } mg_log_level;
+
+/* ident: program name; facility: an mg_log_facility; to_stderr: log to
+ * standard error instead of syslog. */
+void mg_log_open(const char *ident, int facility, bool to_stderr);
+/* Switches the syslog facility (on reload). */
+void mg_log_set_facility(int facility);
+void mg_log_close(void);
+
+/* One line.  qid: the queue id, or NULL for a line not about a message. */
+void mg_log(mg_log_level level, const char *qid, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* The fields of a summary line; NULL strings are written as "-". */
+typedef struct {
+	const char *qid;
+	const char *id;          /* quarantine ID */
+	const char *action;      /* deliver, reject, discard, tempfail, aborted */
+	const char *reasons;     /* comma-separated reason names */
+	const char *error;       /* why a tempfail (or a fallback), or NULL */
+	const char *direction;   /* "inbound" */
+	unsigned removed;        /* parts removed */
+	bool kept;               /* the original was kept */
+	size_t in, out;          /* bytes of the original and of the new body */
+	long ms;                 /* milliseconds from MAIL FROM to the answer */
+} mg_summary;
+
+void mg_log_summary(const mg_summary *s);
+
+#endif

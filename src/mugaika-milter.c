@@ -1,0 +1,445 @@
+/*
+ * mugaika-milter.c - the daemon: options, configuration, socket, privilege
+ * drop, signals, libmilter's main loop and an orderly stop.
+ *
+ * SYNOPSIS
+ *	mugaika-milter [-fnV] [-c FILE] [-p SOCKET] [-P PIDFILE] [-u USER[:GROUP]]
+ *
+ * DESCRIPTION
+ *	Start-up order: options; configuration (with -n: check it, and the
+ *	socket, user and group it names, then exit); the engine initialised
+ *	(before any thread); the socket opened (as root if started as root),
+ *	given socket_mode and socket_group; into the background unless -f;
+ *	the pid file; the privileges dropped to the service user; the
+ *	quarantine opened as that user (the first snapshot); then
+ *	smfi_main().
+ *
+ *	Signals: libmilter stops on SIGHUP, SIGTERM and SIGINT, so the
+ *	configuration is reloaded on SIGUSR1: a thread of ours waits for it
+ *	(SIGUSR1 is blocked in every other thread) and installs a new
+ *	snapshot; messages in flight keep theirs.  A reload that fails
+ *	keeps the running configuration.  After smfi_main() returns, the
+ *	messages in flight are finished (up to max_processing_time plus a
+ *	minute), then the daemon exits.
+ *
+ * EXIT STATUS (sysexits.h)
+ *	0 stopped normally, or -n found no error, or -V; 64 usage; 67 unknown
+ *	user or group; 71 socket, fork or privilege failure; 73 pid file or
+ *	quarantine cannot be created; 78 configuration error (printed as
+ *	FILE:LINE: message).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "milter.h"
+#include "sanitize.h"
+#include "snapshot.h"
+
+#define PROGRAM "mugaika-milter"
+#define STOP_GRACE_MS 60000L
+
+#ifndef MG_SYSCONFDIR
+#define MG_SYSCONFDIR "/etc"
+#endif
+
+typedef struct {
+	const char *config;      /* -c */
+	const char *socket;      /* -p */
+	const char *pidfile;     /* -P */
+	const char *user;        /* -u, USER or USER:GROUP */
+	bool foreground;         /* -f */
+	bool check_only;         /* -n */
+} options;
+
+/* What was fixed at start and needs a restart to change. */
+static struct {
+	options opt;
+	char *config_path;
+	char *socket;
+	unsigned generation;
+} daemon_state;
+
+static void usage(FILE *f)
+{
+	fputs("usage: " PROGRAM " [-fn] [-c FILE] [-p SOCKET] [-P PIDFILE] [-u USER[:GROUP]]\n"
+	      "       " PROGRAM " -V\n"
+	      "See mugaika-milter(8).\n", f);
+}
+
+static void print_version(void)
+{
+	unsigned major = 0, minor = 0, patch = 0;
+
+	smfi_version(&major, &minor, &patch);
+	printf(PROGRAM " %s (libmilter %u.%u.%u)\n", PACKAGE_VERSION, major, minor, patch);
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:fhnp:P:u:V")) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'n': o->check_only = true; break;
+		case 'p': o->socket = optarg; break;
+		case 'P': o->pidfile = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'V':
+			print_version();
+			exit(EX_OK);
+		case 'h': usage(stdout); exit(EX_OK);
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+/* ---- configuration and the things it names -------------------------------- */
+
+static bool socket_spec_ok(const char *s)
+{
+	if (g_str_has_prefix(s, "unix:") || g_str_has_prefix(s, "local:"))
+		return strchr(s, ':')[1] == '/';
+	return (g_str_has_prefix(s, "inet:") || g_str_has_prefix(s, "inet6:")) && strchr(s, '@');
+}
+
+/* The socket path of a unix:/local: socket, or NULL. */
+static const char *socket_path(const char *s)
+{
+	if (g_str_has_prefix(s, "unix:") || g_str_has_prefix(s, "local:"))
+		return strchr(s, ':') + 1;
+	return NULL;
+}
+
+/* Splits "USER[:GROUP]"; *group NULL when absent.  Caller frees both. */
+static void split_user(const char *spec, char **user, char **group)
+{
+	const char *colon = strchr(spec, ':');
+
+	*user = colon ? g_strndup(spec, (gsize)(colon - spec)) : g_strdup(spec);
+	*group = colon ? g_strdup(colon + 1) : NULL;
+}
+
+static int check_names(const mg_config *cfg, const char *user_spec)
+{
+	char *user, *group;
+	int rc = EX_OK;
+
+	split_user(user_spec, &user, &group);
+	if (*user && !getpwnam(user)) {
+		fprintf(stderr, PROGRAM ": %s: user: no user '%s'\n", daemon_state.config_path, user);
+		rc = EX_NOUSER;
+	}
+	if (group && *group && !getgrnam(group)) {
+		fprintf(stderr, PROGRAM ": -u: no group '%s'\n", group);
+		rc = EX_NOUSER;
+	}
+	if (socket_path(daemon_state.socket) && *cfg->socket_group &&
+	    !getgrnam(cfg->socket_group)) {
+		fprintf(stderr, PROGRAM ": %s: socket_group: no group '%s'\n",
+			daemon_state.config_path, cfg->socket_group);
+		rc = EX_NOUSER;
+	}
+	g_free(user);
+	g_free(group);
+	return rc;
+}
+
+static mg_config *load_config(const options *o, int *rc)
+{
+	char *err = NULL;
+
+	daemon_state.config_path = g_strdup(o->config ? o->config :
+					    MG_SYSCONFDIR "/mugaika/mugaika.conf");
+	mg_config *cfg = mg_config_load(daemon_state.config_path, &err);
+	if (!cfg) {
+		fprintf(stderr, PROGRAM ": %s\n", err);
+		g_free(err);
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	daemon_state.socket = g_strdup(o->socket ? o->socket : cfg->socket);
+	if (!socket_spec_ok(daemon_state.socket)) {
+		fprintf(stderr, PROGRAM ": -p: '%s' is not unix:/PATH, inet:PORT@ADDR or "
+			"inet6:PORT@ADDR\n", daemon_state.socket);
+		*rc = EX_USAGE;
+		mg_config_unref(cfg);
+		return NULL;
+	}
+	*rc = check_names(cfg, o->user ? o->user : cfg->user);
+	if (*rc != EX_OK)
+		g_clear_pointer(&cfg, mg_config_unref);
+	return cfg;
+}
+
+/* ---- socket, background, pid file, privileges ------------------------------ */
+
+static int open_socket(const mg_config *cfg)
+{
+	const char *path = socket_path(daemon_state.socket);
+
+	if (smfi_setconn((char *)daemon_state.socket) != MI_SUCCESS ||
+	    smfi_settimeout((int)cfg->milter_timeout) != MI_SUCCESS ||
+	    !mg_milter_register() || smfi_opensocket(true) != MI_SUCCESS) {
+		mg_log(MG_LOG_ERR, NULL, "cannot listen on %s (%s)", daemon_state.socket,
+		       path ? "does its directory exist? is another daemon using it?" :
+		       "is the address local and the port free?");
+		return EX_OSERR;
+	}
+	if (!path)
+		return EX_OK;
+	if (chmod(path, cfg->socket_mode) != 0) {
+		mg_log(MG_LOG_ERR, NULL, "chmod %s: %s", path, g_strerror(errno));
+		return EX_OSERR;
+	}
+	struct group *gr = *cfg->socket_group ? getgrnam(cfg->socket_group) : NULL;
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+		mg_log(MG_LOG_ERR, NULL, "chown %s to group %s: %s", path, cfg->socket_group,
+		       g_strerror(errno));
+		return EX_OSERR;
+	}
+	return EX_OK;
+}
+
+static int background(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		mg_log(MG_LOG_ERR, NULL, "fork: %s", g_strerror(errno));
+		return EX_OSERR;
+	}
+	if (pid > 0)
+		_exit(EX_OK);
+	setsid();
+	if (chdir("/") != 0)
+		return EX_OSERR;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return EX_OK;
+}
+
+static int write_pidfile(const char *path)
+{
+	char *text = g_strdup_printf("%ld\n", (long)getpid());
+	GError *error = NULL;
+	int rc = EX_OK;
+
+	if (!g_file_set_contents(path, text, -1, &error)) {
+		mg_log(MG_LOG_ERR, NULL, "pid file: %s", error->message);
+		g_error_free(error);
+		rc = EX_CANTCREAT;
+	}
+	g_free(text);
+	return rc;
+}
+
+static int become(const char *user, const char *group)
+{
+	struct passwd *pw = getpwnam(user);
+	struct group *gr = group && *group ? getgrnam(group) : NULL;
+
+	if (!pw || (group && *group && !gr)) {
+		mg_log(MG_LOG_ERR, NULL, "no such user or group: %s%s%s", user,
+		       group ? ":" : "", group ? group : "");
+		return EX_NOUSER;
+	}
+	gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
+	if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    (pw->pw_uid != 0 && setuid(0) == 0)) {
+		mg_log(MG_LOG_ERR, NULL, "cannot become %s: %s", user, g_strerror(errno));
+		return EX_OSERR;
+	}
+	return EX_OK;
+}
+
+static int drop_privileges(const char *user_spec)
+{
+	char *user, *group;
+	int rc = EX_OK;
+
+	split_user(user_spec, &user, &group);
+	if (*user && geteuid() == 0)
+		rc = become(user, group);
+	else if (*user && getpwnam(user) && getpwnam(user)->pw_uid != geteuid())
+		mg_log(MG_LOG_WARNING, NULL, "not started as root: running as uid %ld, not as %s",
+		       (long)geteuid(), user);
+	g_free(user);
+	g_free(group);
+	return rc;
+}
+
+/* ---- snapshots and signals ------------------------------------------------- */
+
+static bool install_snapshot(mg_config *cfg)
+{
+	char *err = NULL;
+	mg_snapshot *s = mg_snapshot_new(cfg, daemon_state.generation + 1, &err);
+
+	if (!s) {
+		mg_log(MG_LOG_ERR, NULL, "quarantine: %s", err ? err : "cannot be opened");
+		g_free(err);
+		return false;
+	}
+	daemon_state.generation++;
+	mg_snapshot_set_current(s);
+	mg_log_set_facility(cfg->log_facility);
+	return true;
+}
+
+/* Settings read only at start: a warning when a reload changes them. */
+static void note_restart_only(const mg_config *old, const mg_config *cfg)
+{
+	if (!daemon_state.opt.socket && strcmp(old->socket, cfg->socket) != 0)
+		mg_log(MG_LOG_WARNING, NULL, "reload: socket changed: takes effect on restart");
+	if (old->socket_mode != cfg->socket_mode || strcmp(old->socket_group, cfg->socket_group))
+		mg_log(MG_LOG_WARNING, NULL, "reload: socket_mode/socket_group changed: takes "
+		       "effect on restart");
+	if (!daemon_state.opt.user && strcmp(old->user, cfg->user) != 0)
+		mg_log(MG_LOG_WARNING, NULL, "reload: user changed: takes effect on restart");
+	if (old->milter_timeout != cfg->milter_timeout)
+		mg_log(MG_LOG_WARNING, NULL, "reload: milter_timeout changed: takes effect on "
+		       "restart");
+}
+
+static void reload(void)
+{
+	char *err = NULL;
+	mg_config *cfg = mg_config_load(daemon_state.config_path, &err);
+	mg_snapshot *old = mg_snapshot_current();
+
+	if (!cfg) {
+		mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays: %s",
+		       daemon_state.generation, err);
+	} else {
+		note_restart_only(mg_snapshot_config(old), cfg);
+		if (install_snapshot(cfg))
+			mg_log(MG_LOG_INFO, NULL, "reloaded %s (generation %u)",
+			       daemon_state.config_path, daemon_state.generation);
+		else
+			mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays",
+			       daemon_state.generation);
+		mg_config_unref(cfg);
+	}
+	mg_snapshot_unref(old);
+	g_free(err);
+}
+
+static gpointer signal_thread(gpointer data)
+{
+	sigset_t *set = data;
+	int sig;
+
+	for (;;)
+		if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
+			reload();
+	return NULL;
+}
+
+/* Before any thread exists: blocks SIGUSR1 (our signal thread waits for
+ * it) and SIGHUP, SIGTERM, SIGINT (libmilter's signal thread waits for
+ * those) here and so in every thread made later, so that no other thread
+ * dies of them; ignores SIGPIPE.  *usr1 is the set our thread waits on. */
+static void block_signals(sigset_t *usr1)
+{
+	sigset_t all;
+
+	sigemptyset(usr1);
+	sigaddset(usr1, SIGUSR1);
+	all = *usr1;
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static int start(const options *o, mg_config *cfg)
+{
+	int rc = open_socket(cfg);
+
+	if (rc == EX_OK && !o->foreground)
+		rc = background();
+	if (rc == EX_OK && o->pidfile)
+		rc = write_pidfile(o->pidfile);
+	if (rc == EX_OK)
+		rc = drop_privileges(o->user ? o->user : cfg->user);
+	if (rc == EX_OK && !install_snapshot(cfg))
+		rc = EX_CANTCREAT;
+	return rc;
+}
+
+static int run(const mg_config *cfg)
+{
+	mg_log(MG_LOG_INFO, NULL, "starting %s: socket %s, config %s", PACKAGE_VERSION,
+	       daemon_state.socket, daemon_state.config_path);
+	int rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_OSERR;
+	int n = mg_milter_in_flight();
+	if (n > 0)
+		mg_log(MG_LOG_INFO, NULL, "stopping: finishing %d message%s in flight", n,
+		       n == 1 ? "" : "s");
+	if (!mg_milter_wait_idle((long)cfg->max_processing_time * 1000 + STOP_GRACE_MS))
+		mg_log(MG_LOG_WARNING, NULL, "stopping with %d message(s) unfinished",
+		       mg_milter_in_flight());
+	mg_log(MG_LOG_INFO, NULL, "stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	options *o = &daemon_state.opt;
+	sigset_t set;
+	int rc = parse_options(argc, argv, o);
+
+	if (rc != EX_OK)
+		return rc;
+	block_signals(&set);
+	mg_config *cfg = load_config(o, &rc);
+	if (!cfg || o->check_only)
+		goto out;
+	mg_log_open(PROGRAM, cfg->log_facility, o->foreground);
+	mg_engine_init();
+	rc = start(o, cfg);
+	if (rc == EX_OK) {
+		g_thread_unref(g_thread_new("mugaika-signals", signal_thread, &set));
+		rc = run(cfg);
+	}
+	if (o->pidfile)
+		unlink(o->pidfile);
+	mg_snapshot_set_current(NULL);
+	mg_log_close();
+out:
+	mg_config_unref(cfg);
+	g_free(daemon_state.config_path);
+	g_free(daemon_state.socket);
+	return rc;
+}

@@ -1,0 +1,754 @@
+/*
+ * quarantine.c - the store of kept originals: the SQLite index, and
+ * keeping an original from start to end.  The files themselves are
+ * spool.c's; IDs, retry keys and the metadata JSON are qmeta.c's.
+ *
+ * SYNOPSIS
+ *	mg_store *mg_store_open(cfg, &err);  mg_store_open_readonly(cfg, &err);
+ *	void mg_store_close(s);
+ *	char *mg_store_find_retry(s, key);
+ *	bool mg_store_keep(s, id, key, raw, len, env, verdict_json, &err);
+ *	unsigned mg_store_note_failure(s, key);
+ *	GPtrArray *mg_store_list(s, limit, &err);
+ *	bool mg_store_read(s, id, &raw, &len, &meta, &err);
+ *	const char *mg_store_last_error(s);  mg_store_set_busy_timeout(s, ms);
+ *
+ * DESCRIPTION
+ *	The contract of each function is in quarantine.h.  mg_store_keep:
+ *	validate the ID -> known retry key under this ID? done -> write the
+ *	spool file durably (spool.c) -> one transaction inserting the message
+ *	row and its recipients -> on a failure there, remove the file again.
+ *	The index is opened with journal_mode=WAL, synchronous=FULL (a commit
+ *	is on disk before mg_store_keep returns), foreign_keys=ON and a busy
+ *	timeout of 5 s.  The database file is created 0600 before SQLite opens
+ *	it, so its -wal and -shm files are 0600 too; a missing parent
+ *	directory is created 0700.
+ *
+ *	Schema (version 1; schema_version holds one row per version applied,
+ *	and a newer version than MG_STORE_SCHEMA_VERSION is refused):
+ *	  messages   id (PK, the quarantine ID), received (UTC,
+ *	             "YYYY-MM-DDTHH:MM:SSZ"), queue_id, mail_from, client_addr,
+ *	             client_name, helo, auth_name, subject and from_hdr (decoded,
+ *	             UTF-8), size, sha256 (of the original), retry_key, verdict
+ *	             (JSON as given), reasons ("a,b"), action, spool (file name
+ *	             below quarantine_dir), key_id (NULL: not encrypted), status
+ *	             held|released|deleted, status_at, status_by.
+ *	             Purge and delete remove the file and set status=deleted; the
+ *	             row stays for audit_retention_days.
+ *	  recipients id -> messages, seq (envelope order), rcpt, released_at,
+ *	             released_by: one row per RCPT TO, marked on each 2xx of a
+ *	             release.
+ *	  failures   retry_key (PK), count, first_seen, last_seen: poison_limit.
+ *	  (audit     added by a later schema version.)
+ *	Times are UTC text, which sorts and works with SQLite's date functions.
+ *
+ * DIAGNOSTICS
+ *	Failures return false/NULL/0 with a sentence in *err (where there is
+ *	one) and in mg_store_last_error(): it names quarantine_dir,
+ *	quarantine_db or quarantine_key_file and says why.
+ *
+ * MEMORY
+ *	GLib allocation; out-of-memory aborts.
+ */
+#include "quarantine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "qmeta.h"
+#include "spool.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct mg_store {
+	sqlite3 *db;
+	mg_spool *spool;
+	char *db_path;
+	bool readonly;
+	char *last_error;
+};
+
+/* What goes into one messages row. */
+typedef struct {
+	mg_qmeta m;		/* id, received, sha256, retry key, size, env, verdict */
+	char received[32];
+	char sha256[65];
+	char *subject, *from_hdr, *action, *reasons;
+	char *spool;
+	const char *key_id;
+} new_row;
+
+static const char *const migrations[] = {
+	/* version 1 */
+	"CREATE TABLE messages ("
+	" id TEXT PRIMARY KEY,"
+	" received TEXT NOT NULL,"
+	" queue_id TEXT, mail_from TEXT NOT NULL, client_addr TEXT,"
+	" client_name TEXT, helo TEXT, auth_name TEXT,"
+	" subject TEXT, from_hdr TEXT,"
+	" size INTEGER NOT NULL, sha256 TEXT NOT NULL, retry_key TEXT NOT NULL,"
+	" verdict TEXT, reasons TEXT NOT NULL DEFAULT '', action TEXT,"
+	" spool TEXT NOT NULL, key_id TEXT,"
+	" status TEXT NOT NULL DEFAULT 'held'"
+	"  CHECK (status IN ('held', 'released', 'deleted')),"
+	" status_at TEXT, status_by TEXT);"
+	"CREATE INDEX messages_received ON messages (received);"
+	"CREATE INDEX messages_retry ON messages (retry_key);"
+	"CREATE TABLE recipients ("
+	" id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, rcpt TEXT NOT NULL,"
+	" released_at TEXT, released_by TEXT,"
+	" PRIMARY KEY (id, seq));"
+	"CREATE INDEX recipients_rcpt ON recipients (rcpt);"
+	"CREATE TABLE failures ("
+	" retry_key TEXT PRIMARY KEY, count INTEGER NOT NULL,"
+	" first_seen TEXT NOT NULL, last_seen TEXT NOT NULL);",
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == MG_STORE_SCHEMA_VERSION);
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Records msg (taken) as the last error and copies it to *err. */
+static bool
+store_fail(mg_store *s, char **err, char *msg)
+{
+	g_free(s->last_error);
+	s->last_error = msg;
+	if (err)
+		*err = g_strdup(msg);
+	return false;
+}
+
+static bool
+db_fail(mg_store *s, char **err, const char *what)
+{
+	return store_fail(s, err, g_strdup_printf("quarantine_db %s: %s: %s", s->db_path,
+						  what, sqlite3_errmsg(s->db)));
+}
+
+const char *
+mg_store_last_error(mg_store *s)
+{
+	return s->last_error;
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	return g_strdup((const char *)sqlite3_column_text(st, i));
+}
+
+static void
+bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static sqlite3_stmt *
+prepare(mg_store *s, const char *sql, char **err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		db_fail(s, err, "cannot prepare a query");
+	return st;
+}
+
+/* Steps st to the end and finalizes it. */
+static bool
+run(mg_store *s, sqlite3_stmt *st, const char *what, char **err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	bool ok = rc == SQLITE_DONE || db_fail(s, err, what);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool
+exec(mg_store *s, const char *sql, const char *what, char **err)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
+	       db_fail(s, err, what);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+/* Creates the database file 0600 (its directory 0700) when absent, and
+ * checks an existing one: a regular file of ours, closed to others. */
+static bool
+prepare_db_file(const char *path, char **err)
+{
+	char *dir = g_path_get_dirname(path);
+	bool ok = true;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR) &&
+	    (g_mkdir_with_parents(dir, 0700) != 0 || chmod(dir, 0700) != 0)) {
+		*err = g_strdup_printf("quarantine_db %s: cannot create the directory "
+				       "%s: %s", path, dir, g_strerror(errno));
+		ok = false;
+	}
+	g_free(dir);
+	if (!ok)
+		return false;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	bool created = fd >= 0;
+	if (!created && errno == EEXIST)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || (created && fchmod(fd, 0600) != 0))
+		*err = g_strdup_printf("quarantine_db %s: %s", path,
+				       errno == ELOOP ? "is a symbolic link" : g_strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		*err = g_strdup_printf("quarantine_db %s: is not a regular file", path);
+	else if (st.st_uid != geteuid())
+		*err = g_strdup_printf("quarantine_db %s: is owned by uid %u, but mugaika "
+				       "runs as uid %u: run it as the service user, or "
+				       "chown the file", path, (unsigned)st.st_uid,
+				       (unsigned)geteuid());
+	else if (!created && (st.st_mode & 077))
+		*err = g_strdup_printf("quarantine_db %s: has mode %04o: it must be "
+				       "closed to group and others (chmod 0600 %s)", path,
+				       (unsigned)(st.st_mode & 07777), path);
+	if (fd >= 0)
+		close(fd);
+	return *err == NULL;
+}
+
+static bool
+open_db(mg_store *s, char **err)
+{
+	int flags = (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		    SQLITE_OPEN_NOFOLLOW;
+
+	if (s->readonly && !g_file_test(s->db_path, G_FILE_TEST_EXISTS))
+		return store_fail(s, err, g_strdup_printf("quarantine_db %s: does not "
+							  "exist (nothing kept yet?)",
+							  s->db_path));
+	if (sqlite3_open_v2(s->db_path, &s->db, flags, NULL) != SQLITE_OK)
+		return db_fail(s, err, "cannot open");
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (!exec(s, "PRAGMA foreign_keys = ON", "cannot set up", err))
+		return false;
+	if (s->readonly)
+		return true;
+	sqlite3_stmt *st = prepare(s, "PRAGMA journal_mode = WAL", err);
+	bool wal = st && sqlite3_step(st) == SQLITE_ROW &&
+		   g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return db_fail(s, err, "cannot switch to WAL mode");
+	return exec(s, "PRAGMA synchronous = FULL", "cannot set up", err);
+}
+
+/* The highest schema version applied; -1 with *err on failure. */
+static int
+schema_version(mg_store *s, char **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT coalesce(max(version), 0) FROM schema_version", err);
+	int v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else if (st)
+		db_fail(s, err, "cannot read the schema version");
+	sqlite3_finalize(st);
+	return v;
+}
+
+static bool
+version_known(mg_store *s, int v, char **err)
+{
+	if (v > MG_STORE_SCHEMA_VERSION)
+		return store_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
+							  "version %d; this mugaika knows "
+							  "up to %d: use a newer mugaika",
+							  s->db_path, v,
+							  MG_STORE_SCHEMA_VERSION));
+	return v >= 0;
+}
+
+/* Applies the migrations the index lacks, in one transaction. */
+static bool
+migrate(mg_store *s, char **err)
+{
+	char now[32];
+	bool ok = exec(s, "BEGIN IMMEDIATE", "cannot lock", err);
+	if (!ok)
+		return false;
+	ok = exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+		  " version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
+		  "cannot create the schema", err);
+	int v = ok ? schema_version(s, err) : -1;
+	ok = ok && version_known(s, v, err);
+	mg_qmeta_iso_utc(time(NULL), now);
+	for (int i = v; ok && i < MG_STORE_SCHEMA_VERSION; i++) {
+		ok = exec(s, migrations[i], "cannot create the schema", err);
+		sqlite3_stmt *st = ok ? prepare(s, "INSERT INTO schema_version VALUES (?1, ?2)", err)
+				      : NULL;
+		if (st) {
+			sqlite3_bind_int(st, 1, i + 1);
+			bind_str(st, 2, now);
+		}
+		ok = ok && st && run(s, st, "cannot record the schema version", err);
+	}
+	ok = ok && exec(s, "COMMIT", "cannot commit the schema", err);
+	if (!ok)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ok;
+}
+
+static bool
+check_schema(mg_store *s, char **err)
+{
+	int v = schema_version(s, err);
+
+	if (v >= 0 && v < MG_STORE_SCHEMA_VERSION)
+		return store_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
+							  "version %d, older than %d: start "
+							  "mugaika-milter once to upgrade it",
+							  s->db_path, v, MG_STORE_SCHEMA_VERSION));
+	return version_known(s, v, err);
+}
+
+static mg_store *
+store_open(const mg_config *cfg, bool readonly, char **err)
+{
+	mg_store *s = g_new0(mg_store, 1);
+	char *msg = NULL;
+
+	s->readonly = readonly;
+	s->db_path = g_strdup(cfg->quarantine_db);
+	bool ok = readonly ? open_db(s, &msg) && check_schema(s, &msg) : true;
+	ok = ok && (s->spool = mg_spool_open(cfg->quarantine_dir, cfg->quarantine_key_file,
+					     !readonly, &msg)) != NULL;
+	ok = ok && (readonly || (prepare_db_file(s->db_path, &msg) && open_db(s, &msg) &&
+				 migrate(s, &msg)));
+	if (!ok) {
+		if (err)
+			*err = msg;
+		else
+			g_free(msg);
+		mg_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+mg_store *
+mg_store_open(const mg_config *cfg, char **err)
+{
+	return store_open(cfg, false, err);
+}
+
+mg_store *
+mg_store_open_readonly(const mg_config *cfg, char **err)
+{
+	return store_open(cfg, true, err);
+}
+
+void
+mg_store_close(mg_store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close(s->db);
+	mg_spool_close(s->spool);
+	g_free(s->db_path);
+	g_free(s->last_error);
+	g_free(s);
+}
+
+void
+mg_store_set_busy_timeout(mg_store *s, unsigned ms)
+{
+	sqlite3_busy_timeout(s->db, (int)MIN(ms, (unsigned)G_MAXINT));
+}
+
+/* ---- retries and failures ------------------------------------------------ */
+
+/* *id = the first live message with this retry key, or NULL. */
+static bool
+lookup_retry(mg_store *s, const char *key, char **id, char **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT id FROM messages WHERE retry_key = ?1 "
+				   "AND status != 'deleted' ORDER BY rowid LIMIT 1", err);
+	*id = NULL;
+	if (!st)
+		return false;
+	bind_str(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = col_dup(st, 0);
+	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE ||
+		  db_fail(s, err, "cannot look up a retry");
+	sqlite3_finalize(st);
+	return ok;
+}
+
+char *
+mg_store_find_retry(mg_store *s, const char *retry_key)
+{
+	char *id = NULL;
+
+	lookup_retry(s, retry_key, &id, NULL);
+	return id;
+}
+
+unsigned
+mg_store_note_failure(mg_store *s, const char *retry_key)
+{
+	char now[32];
+	unsigned count = 0;
+
+	if (s->readonly) {
+		store_fail(s, NULL, g_strdup("the quarantine is open read-only"));
+		return 0;
+	}
+	sqlite3_stmt *st = prepare(s, "INSERT INTO failures VALUES (?1, 1, ?2, ?2) "
+				   "ON CONFLICT (retry_key) DO UPDATE SET "
+				   "count = count + 1, last_seen = excluded.last_seen "
+				   "RETURNING count", NULL);
+	if (!st)
+		return 0;
+	mg_qmeta_iso_utc(time(NULL), now);
+	bind_str(st, 1, retry_key ? retry_key : "");
+	bind_str(st, 2, now);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		count = (unsigned)sqlite3_column_int64(st, 0);
+	if (!run(s, st, "cannot count a failure", NULL))
+		count = 0;
+	return count;
+}
+
+/* ---- keeping ------------------------------------------------------------- */
+
+/* action, reasons, subject and from out of the verdict JSON (via SQLite's
+ * JSON functions); verdict_valid says whether it parsed. */
+static bool
+verdict_fields(mg_store *s, new_row *r, char **err)
+{
+	sqlite3_stmt *st = prepare(s,
+		"WITH v (j) AS (SELECT CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END) "
+		"SELECT json_valid(?1), json_extract(j, '$.action'), "
+		" (SELECT group_concat(value, ',') FROM json_each(j, '$.reasons')), "
+		" json_extract(j, '$.subject'), json_extract(j, '$.from') FROM v", err);
+	if (!st)
+		return false;
+	bind_str(st, 1, r->m.verdict);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->m.verdict_valid = sqlite3_column_int(st, 0) == 1;
+		r->action = col_dup(st, 1);
+		r->reasons = col_dup(st, 2);
+		r->subject = col_dup(st, 3);
+		r->from_hdr = col_dup(st, 4);
+	}
+	return run(s, st, "cannot read the verdict", err);
+}
+
+static bool
+fill_row(mg_store *s, new_row *r, const char *raw, size_t len, char **err)
+{
+	const mg_envelope *e = r->m.env;
+
+	mg_qmeta_iso_utc(e && e->received ? e->received : time(NULL), r->received);
+	mg_qmeta_sha256_hex(raw, len, r->sha256);
+	r->m.received = r->received;
+	r->m.sha256 = r->sha256;
+	r->m.size = len;
+	if (!verdict_fields(s, r, err))
+		return false;
+	if (!r->reasons)
+		r->reasons = g_strdup("");
+	if (!r->subject)
+		r->subject = mg_qmeta_header(raw, len, "Subject");
+	if (!r->from_hdr)
+		r->from_hdr = mg_qmeta_header(raw, len, "From");
+	return true;
+}
+
+static void
+row_clear(new_row *r)
+{
+	g_free(r->subject);
+	g_free(r->from_hdr);
+	g_free(r->action);
+	g_free(r->reasons);
+	g_free(r->spool);
+}
+
+static bool
+insert_message(mg_store *s, const new_row *r, char **err)
+{
+	const mg_envelope *e = r->m.env;
+	sqlite3_stmt *st = prepare(s,
+		"INSERT INTO messages (id, received, queue_id, mail_from, client_addr,"
+		" client_name, helo, auth_name, subject, from_hdr, size, sha256,"
+		" retry_key, verdict, reasons, action, spool, key_id) VALUES"
+		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15, ?16, ?17, ?18)", err);
+	if (!st)
+		return false;
+	const char *text[] = {
+		r->m.id, r->received, e ? e->queue_id : NULL,
+		e && e->mail_from ? e->mail_from : "", e ? e->client_addr : NULL,
+		e ? e->client_name : NULL, e ? e->helo : NULL, e ? e->auth_name : NULL,
+		r->subject, r->from_hdr,
+	};
+	for (int i = 0; i < (int)G_N_ELEMENTS(text); i++)
+		bind_str(st, i + 1, text[i]);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->m.size);
+	const char *more[] = { r->sha256, r->m.retry_key, r->m.verdict, r->reasons,
+			       r->action, r->spool, r->key_id };
+	for (int i = 0; i < (int)G_N_ELEMENTS(more); i++)
+		bind_str(st, i + 12, more[i]);
+	return run(s, st, "cannot index the original", err);
+}
+
+static bool
+insert_rcpts(mg_store *s, const new_row *r, char **err)
+{
+	const GPtrArray *rcpts = r->m.env ? r->m.env->rcpts : NULL;
+	bool ok = true;
+
+	for (guint i = 0; ok && rcpts && i < rcpts->len; i++) {
+		sqlite3_stmt *st = prepare(s, "INSERT INTO recipients (id, seq, rcpt) "
+					   "VALUES (?1, ?2, ?3)", err);
+		ok = st != NULL;
+		if (ok) {
+			const char *rcpt = g_ptr_array_index(rcpts, i);
+			bind_str(st, 1, r->m.id);
+			sqlite3_bind_int(st, 2, (int)i + 1);
+			bind_str(st, 3, rcpt ? rcpt : "");
+			ok = run(s, st, "cannot index a recipient", err);
+		}
+	}
+	return ok;
+}
+
+static bool
+index_row(mg_store *s, const new_row *r, char **err)
+{
+	if (!exec(s, "BEGIN IMMEDIATE", "cannot lock the index", err))
+		return false;
+	bool ok = insert_message(s, r, err) && insert_rcpts(s, r, err) &&
+		  exec(s, "COMMIT", "cannot commit", err);
+	if (!ok)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ok;
+}
+
+static bool
+id_in_use(mg_store *s, const char *id, bool *used, char **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT 1 FROM messages WHERE id = ?1", err);
+
+	if (!st)
+		return false;
+	bind_str(st, 1, id);
+	*used = sqlite3_step(st) == SQLITE_ROW;
+	return run(s, st, "cannot look up an ID", err);
+}
+
+/* Checks before anything is written; *done when already kept under id. */
+static bool
+keep_precheck(mg_store *s, const char *id, const char *retry_key, bool *done,
+	      char **err)
+{
+	char *prev = NULL;
+	bool used = false;
+
+	*done = false;
+	if (s->readonly)
+		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
+	if (!mg_store_id_valid(id)) {
+		char *shown = g_strescape(id ? id : "(null)", NULL);
+		store_fail(s, err, g_strdup_printf("'%.60s' is not a quarantine ID", shown));
+		g_free(shown);
+		return false;
+	}
+	if (!retry_key || !*retry_key)
+		return store_fail(s, err, g_strdup("no retry key given"));
+	if (!lookup_retry(s, retry_key, &prev, err))
+		return false;
+	*done = prev && strcmp(prev, id) == 0;
+	g_free(prev);
+	if (*done)
+		return true;
+	if (!id_in_use(s, id, &used, err))
+		return false;
+	if (used)
+		return store_fail(s, err, g_strdup_printf("ID %s is already used for "
+							  "another message", id));
+	return true;
+}
+
+bool
+mg_store_keep(mg_store *s, const char *id, const char *retry_key,
+	      const char *raw, size_t len, const mg_envelope *env,
+	      const char *verdict_json, char **err)
+{
+	new_row r = { .m = { .id = id, .retry_key = retry_key, .verdict = verdict_json,
+			     .env = env } };
+	bool done = false, ok = keep_precheck(s, id, retry_key, &done, err);
+	char *msg = NULL;
+
+	if (!ok || done)
+		return ok;
+	ok = fill_row(s, &r, raw, len, err);
+	char *meta = ok ? mg_qmeta_json(&r.m) : NULL;
+	r.spool = ok ? mg_spool_write(s->spool, id, meta, strlen(meta), raw, len, &msg) : NULL;
+	if (ok && !r.spool)
+		ok = store_fail(s, err, msg);
+	r.key_id = mg_spool_current_key(s->spool);
+	if (ok && !index_row(s, &r, err)) {
+		char *ignored = NULL;
+		mg_spool_unlink(s->spool, r.spool, &ignored);
+		g_free(ignored);
+		ok = false;
+	}
+	g_free(meta);
+	row_clear(&r);
+	return ok;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static mg_kept *
+kept_from_row(sqlite3_stmt *st)
+{
+	mg_kept *k = g_new0(mg_kept, 1);
+
+	k->id = col_dup(st, 0);
+	k->received = (time_t)sqlite3_column_int64(st, 1);
+	char **strs[] = { &k->queue_id, &k->mail_from, &k->client_addr,
+			  &k->client_name, &k->helo, &k->auth_name, &k->subject,
+			  &k->from_hdr };
+	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+		*strs[i] = col_dup(st, (int)i + 2);
+	k->size = (guint64)sqlite3_column_int64(st, 10);
+	k->sha256 = col_dup(st, 11);
+	k->reasons = col_dup(st, 12);
+	k->action = col_dup(st, 13);
+	k->status = col_dup(st, 14);
+	k->key_id = col_dup(st, 15);
+	k->rcpts = g_ptr_array_new_with_free_func(g_free);
+	return k;
+}
+
+static bool
+kept_rcpts(mg_store *s, mg_kept *k, char **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT rcpt FROM recipients WHERE id = ?1 "
+				   "ORDER BY seq", err);
+
+	if (!st)
+		return false;
+	bind_str(st, 1, k->id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		g_ptr_array_add(k->rcpts, col_dup(st, 0));
+	return run(s, st, "cannot read recipients", err);
+}
+
+GPtrArray *
+mg_store_list(mg_store *s, unsigned limit, char **err)
+{
+	sqlite3_stmt *st = prepare(s,
+		"SELECT id, CAST(strftime('%s', received) AS INTEGER), queue_id,"
+		" mail_from, client_addr, client_name, helo, auth_name, subject,"
+		" from_hdr, size, sha256, reasons, action, status, key_id"
+		" FROM messages WHERE status != 'deleted'"
+		" ORDER BY received DESC, rowid DESC LIMIT ?1", err);
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mg_kept_free);
+	int rc;
+
+	if (!st) {
+		g_ptr_array_unref(out);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out, kept_from_row(st));
+	bool ok = rc == SQLITE_DONE || db_fail(s, err, "cannot list");
+	sqlite3_finalize(st);
+	for (guint i = 0; ok && i < out->len; i++)
+		ok = kept_rcpts(s, g_ptr_array_index(out, i), err);
+	if (!ok)
+		g_clear_pointer(&out, g_ptr_array_unref);
+	return out;
+}
+
+/* Where the original of id is, and what it must hash to. */
+static bool
+lookup_kept(mg_store *s, const char *id, char **spool, char **sha, guint64 *size,
+	    char **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT spool, sha256, size, status FROM messages "
+				   "WHERE id = ?1", err);
+	const char *why = NULL;
+
+	if (!st)
+		return false;
+	bind_str(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		why = "no original is kept under this ID";
+	else if (strcmp((const char *)sqlite3_column_text(st, 3), "deleted") == 0)
+		why = "the original kept under this ID was deleted";
+	else {
+		*spool = col_dup(st, 0);
+		*sha = col_dup(st, 1);
+		*size = (guint64)sqlite3_column_int64(st, 2);
+	}
+	bool ok = run(s, st, "cannot look up an ID", err);
+	if (ok && why)
+		ok = store_fail(s, err, g_strdup_printf("%s: %s", id, why));
+	return ok;
+}
+
+bool
+mg_store_read(mg_store *s, const char *id, char **raw, size_t *len,
+	      char **meta_json, char **err)
+{
+	char *spool = NULL, *sha = NULL, *msg = NULL, *r = NULL, *meta = NULL, got[65];
+	guint64 size = 0;
+	size_t n = 0;
+
+	if (!mg_store_id_valid(id))
+		return store_fail(s, err, g_strdup("not a quarantine ID"));
+	bool ok = lookup_kept(s, id, &spool, &sha, &size, err);
+	if (ok && !mg_spool_read(s->spool, spool, id, &meta, &r, &n, NULL, &msg))
+		ok = store_fail(s, err, msg);
+	if (ok) {
+		mg_qmeta_sha256_hex(r, n, got);
+		if (n != size || strcmp(got, sha) != 0)
+			ok = store_fail(s, err, g_strdup_printf("%s: the spool file differs "
+								"from what was kept (SHA-256 "
+								"mismatch)", id));
+	}
+	if (ok) {
+		*raw = g_steal_pointer(&r);
+		*len = n;
+		if (meta_json)
+			*meta_json = g_steal_pointer(&meta);
+	}
+	g_free(r);
+	g_free(meta);
+	g_free(spool);
+	g_free(sha);
+	return ok;
+}

@@ -1,0 +1,114 @@
+/*
+ * snapshot.c - shared configuration and store pool (see snapshot.h).
+ *
+ * SYNOPSIS
+ *	mg_snapshot *mg_snapshot_new(mg_config *cfg, unsigned generation,
+ *				     char **err);
+ *	mg_snapshot *mg_snapshot_ref(mg_snapshot *s);
+ *	void mg_snapshot_unref(mg_snapshot *s);
+ *	mg_store *mg_snapshot_store(mg_snapshot *s, char **err);
+ *	void mg_snapshot_store_done(mg_snapshot *s, mg_store *store);
+ *	void mg_snapshot_set_current(mg_snapshot *s);
+ *	mg_snapshot *mg_snapshot_current(void);
+ *
+ * DESCRIPTION
+ *	The reference count is atomic; the pool of idle stores and the
+ *	current pointer are each guarded by a mutex.  Everything else in a
+ *	snapshot is read-only after mg_snapshot_new().
+ */
+#include "snapshot.h"
+
+struct mg_snapshot {
+	int refcount;
+	unsigned generation;
+	mg_config *cfg;
+	GMutex lock;             /* guards idle */
+	GPtrArray *idle;         /* mg_store* not lent out */
+};
+
+static GMutex current_lock;
+static mg_snapshot *current;
+
+static void store_close(gpointer p)
+{
+	mg_store_close(p);
+}
+
+mg_snapshot *mg_snapshot_new(mg_config *cfg, unsigned generation, char **err)
+{
+	mg_store *store = mg_store_open(cfg, err);
+
+	if (!store)
+		return NULL;
+	mg_snapshot *s = g_new0(mg_snapshot, 1);
+	s->refcount = 1;
+	s->generation = generation;
+	s->cfg = mg_config_ref(cfg);
+	g_mutex_init(&s->lock);
+	s->idle = g_ptr_array_new_with_free_func(store_close);
+	g_ptr_array_add(s->idle, store);
+	return s;
+}
+
+mg_snapshot *mg_snapshot_ref(mg_snapshot *s)
+{
+	g_atomic_int_inc(&s->refcount);
+	return s;
+}
+
+void mg_snapshot_unref(mg_snapshot *s)
+{
+	if (!s || !g_atomic_int_dec_and_test(&s->refcount))
+		return;
+	g_ptr_array_free(s->idle, TRUE);
+	g_mutex_clear(&s->lock);
+	mg_config_unref(s->cfg);
+	g_free(s);
+}
+
+const mg_config *mg_snapshot_config(const mg_snapshot *s)
+{
+	return s->cfg;
+}
+
+unsigned mg_snapshot_generation(const mg_snapshot *s)
+{
+	return s->generation;
+}
+
+mg_store *mg_snapshot_store(mg_snapshot *s, char **err)
+{
+	mg_store *store = NULL;
+
+	g_mutex_lock(&s->lock);
+	if (s->idle->len > 0)
+		store = g_ptr_array_steal_index(s->idle, s->idle->len - 1);
+	g_mutex_unlock(&s->lock);
+	return store ? store : mg_store_open(s->cfg, err);
+}
+
+void mg_snapshot_store_done(mg_snapshot *s, mg_store *store)
+{
+	if (!store)
+		return;
+	g_mutex_lock(&s->lock);
+	g_ptr_array_add(s->idle, store);
+	g_mutex_unlock(&s->lock);
+}
+
+void mg_snapshot_set_current(mg_snapshot *s)
+{
+	g_mutex_lock(&current_lock);
+	mg_snapshot *old = current;
+	current = s;
+	g_mutex_unlock(&current_lock);
+	mg_snapshot_unref(old);
+}
+
+mg_snapshot *mg_snapshot_current(void)
+{
+	g_mutex_lock(&current_lock);
+	mg_snapshot *s = current ? mg_snapshot_ref(current) : NULL;
+	g_mutex_unlock(&current_lock);
+	return s;
+}

@@ -1,0 +1,45 @@
+/*
+ * snapshot.h - what the milter's threads share: one loaded configuration
+ * and the quarantine store opened for it, immutable once made and
+ * reference-counted.
+ *
+ * The daemon makes a snapshot at start and a new one on every reload
+ * (SIGUSR1) and installs it as the current one; each message takes a
+ * reference to the current snapshot when it starts (MAIL FROM) and keeps
+ * it until it is done, so a reload never changes the settings of a message
+ * in flight, and the old snapshot goes away with its last message.
+ *
+ * Stores (quarantine.h: one thread at a time each) are pooled per
+ * snapshot: mg_snapshot_store() lends one (opening another when all are
+ * lent), mg_snapshot_store_done() gives it back.
+ */
+#ifndef MG_SNAPSHOT_H
+#define MG_SNAPSHOT_H
+
+#include <glib.h>
+
+#include "conf.h"
+#include "quarantine.h"
+
+typedef struct mg_snapshot mg_snapshot;
+
+/* Takes a reference to cfg and opens one store to prove the quarantine
+ * usable.  NULL with *err (caller frees) when it is not. */
+mg_snapshot *mg_snapshot_new(mg_config *cfg, unsigned generation, char **err);
+mg_snapshot *mg_snapshot_ref(mg_snapshot *s);
+void mg_snapshot_unref(mg_snapshot *s);
+
+const mg_config *mg_snapshot_config(const mg_snapshot *s);  /* borrowed */
+unsigned mg_snapshot_generation(const mg_snapshot *s);
+
+/* A store for the calling thread's exclusive use, or NULL with *err. */
+mg_store *mg_snapshot_store(mg_snapshot *s, char **err);
+void mg_snapshot_store_done(mg_snapshot *s, mg_store *store);
+
+/* Installs s as the current snapshot (takes the caller's reference) and
+ * drops the reference to the previous one. */
+void mg_snapshot_set_current(mg_snapshot *s);
+/* A new reference to the current snapshot, or NULL before the first. */
+mg_snapshot *mg_snapshot_current(void);
+
+#endif
