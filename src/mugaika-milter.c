@@ -53,10 +53,6 @@
 #define PROGRAM "mugaika-milter"
 #define STOP_GRACE_MS 60000L
 
-#ifndef MG_SYSCONFDIR
-#define MG_SYSCONFDIR "/etc"
-#endif
-
 typedef struct {
 	const char *config;      /* -c */
 	const char *socket;      /* -p */
@@ -141,14 +137,19 @@ static void split_user(const char *spec, char **user, char **group)
 	*group = colon ? g_strdup(colon + 1) : NULL;
 }
 
-static int check_names(const mg_config *cfg, const char *user_spec)
+/* The user and groups named exist.  from_option: the user came from -u. */
+static int check_names(const mg_config *cfg, const char *user_spec, bool from_option)
 {
 	char *user, *group;
 	int rc = EX_OK;
 
 	split_user(user_spec, &user, &group);
 	if (*user && !getpwnam(user)) {
-		fprintf(stderr, PROGRAM ": %s: user: no user '%s'\n", daemon_state.config_path, user);
+		if (from_option)
+			fprintf(stderr, PROGRAM ": -u: no user '%s'\n", user);
+		else
+			fprintf(stderr, PROGRAM ": %s: user: no user '%s'\n",
+				daemon_state.config_path, user);
 		rc = EX_NOUSER;
 	}
 	if (group && *group && !getgrnam(group)) {
@@ -170,8 +171,7 @@ static mg_config *load_config(const options *o, int *rc)
 {
 	char *err = NULL;
 
-	daemon_state.config_path = g_strdup(o->config ? o->config :
-					    MG_SYSCONFDIR "/mugaika/mugaika.conf");
+	daemon_state.config_path = g_strdup(o->config ? o->config : MG_DEFAULT_CONFIG);
 	mg_config *cfg = mg_config_load(daemon_state.config_path, &err);
 	if (!cfg) {
 		fprintf(stderr, PROGRAM ": %s\n", err);
@@ -187,7 +187,7 @@ static mg_config *load_config(const options *o, int *rc)
 		mg_config_unref(cfg);
 		return NULL;
 	}
-	*rc = check_names(cfg, o->user ? o->user : cfg->user);
+	*rc = check_names(cfg, o->user ? o->user : cfg->user, o->user != NULL);
 	if (*rc != EX_OK)
 		g_clear_pointer(&cfg, mg_config_unref);
 	return cfg;

@@ -184,6 +184,16 @@ static bool plain_text(const char *s, size_t len)
 	return true;
 }
 
+/* An ISO-2022 word must end back in ASCII (RFC 1468, RFC 2047 section 5). */
+static bool ends_in_ascii(const GByteArray *b)
+{
+	for (guint i = b->len; i-- > 0;)
+		if (b->data[i] == 0x1B)
+			return i + 2 < b->len && b->data[i + 1] == '(' &&
+			       (b->data[i + 2] == 'B' || b->data[i + 2] == 'J');
+	return true;
+}
+
 /* One word decoded on its own by the standard decoder of its charset. */
 static bool word_clean(const ew *w)
 {
@@ -193,6 +203,8 @@ static bool word_clean(const ew *w)
 	GError *err = NULL;
 	char *text = NULL;
 
+	if (ok && g_ascii_strncasecmp(w->charset, "iso-2022", 8) == 0)
+		ok = ends_in_ascii(bytes);
 	if (ok) {
 		const char *cs = w->charset;
 		char *star = strchr(w->charset, '*');   /* RFC 2231 language suffix */

@@ -404,6 +404,36 @@ START_TEST(param_nonstandard)
 }
 END_TEST
 
+/* Which encoded-words any reader shows the same way (mg_header_words_clean). */
+START_TEST(header_words_clean)
+{
+	static const struct { const char *raw; bool clean; } cases[] = {
+		{ "plain ascii", true },
+		{ "=?UTF-8?B?5Lya6K2w?=", true },                          /* 会議 */
+		{ "=?ISO-2022-JP?B?GyRCMnE1RBsoQg==?=", true },             /* 会議 */
+		{ "=?UTF-8?B?5Lya6K2w?= =?UTF-8?Q?=E3=81=A7=E3=81=99?=", true },
+		/* 会 split after its first two bytes */
+		{ "=?UTF-8?B?5Lo=?= =?UTF-8?B?muitsA==?=", false },
+		/* JIS run cut without returning to ASCII */
+		{ "=?ISO-2022-JP?B?GyRCMnE=?= =?ISO-2022-JP?B?NUQbKEI=?=", false },
+		/* ① in ISO-2022-JP: a vendor character standard readers reject */
+		{ "=?ISO-2022-JP?B?GyRCLSEbKEI=?=", false },
+		/* half-width kana by ESC ( I */
+		{ "=?ISO-2022-JP?B?GyhJMV0bKEI=?=", false },
+		/* docomo pictograph 0xF89F under Shift_JIS */
+		{ "=?Shift_JIS?B?+J8=?=", false },
+		{ "=?x-unknown-charset?B?YQ==?=", false },
+		{ "glued=?UTF-8?B?5Lya?=", false },                         /* not alone */
+		{ "=?UTF-8?B?5Lya", false },                                /* unterminated */
+		{ "\"=?UTF-8?B?5Lya?=\" <a@example.jp>", true },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		ck_assert_msg(mg_header_words_clean(cases[i].raw) == cases[i].clean,
+			      "case %zu: %s", i, cases[i].raw);
+}
+END_TEST
+
 static Suite *charset_suite(void)
 {
 	Suite *s = suite_create("charset");
@@ -432,6 +462,7 @@ static Suite *charset_suite(void)
 	tcase_add_test(tc, header_encode);
 	tcase_add_test(tc, rfc2231_continuations);
 	tcase_add_test(tc, param_nonstandard);
+	tcase_add_test(tc, header_words_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }
