@@ -267,6 +267,25 @@ static int choose_alternative(mg_walk *w, GMimeMultipart *mp)
 	return other >= 0 ? other : n - 1;
 }
 
+/* multipart/encrypted: nothing in it can be read; every part goes. */
+static void walk_encrypted(mg_walk *w, GMimeMultipart *mp, const char *path)
+{
+	int n = g_mime_multipart_get_count(mp);
+
+	mg_verdict_add_reason(w->v, MG_R_ENCRYPTED);
+	mg_verdict_add_reason(w->v, MG_R_CANNOT_INSPECT);
+	for (int i = 0; i < n; i++) {
+		char *cp = child_path(path, i);
+		w->leaves++;
+		w->v->parts++;
+		if (over_limits(w))
+			w->skipped++;
+		else
+			remove_leaf(w, g_mime_multipart_get_part(mp, i), cp, "encrypted");
+		g_free(cp);
+	}
+}
+
 static void walk_multipart(mg_walk *w, GMimeMultipart *mp, const char *path, unsigned depth,
 			   walk_mode mode, GString *out)
 {
@@ -276,8 +295,8 @@ static void walk_multipart(mg_walk *w, GMimeMultipart *mp, const char *path, uns
 	int chosen = alternative && mode == MODE_RENDER ? choose_alternative(w, mp) : -1;
 
 	if (GMIME_IS_MULTIPART_ENCRYPTED(mp)) {
-		mg_verdict_add_reason(w->v, MG_R_ENCRYPTED);
-		mg_verdict_add_reason(w->v, MG_R_CANNOT_INSPECT);
+		walk_encrypted(w, mp, path);
+		return;
 	}
 	for (int i = 0; i < n; i++) {
 		char *cp = child_path(path, i);

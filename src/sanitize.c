@@ -58,9 +58,31 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
 	g_free(safe);
 }
 
+/* The message in SMTP's canonical form: every bare LF becomes CRLF, so a
+ * file saved with Unix line ends gives the same result (sizes and hashes
+ * of removed parts included) as the same message through the milter. */
+static GByteArray *canonical_crlf(const char *raw, size_t len)
+{
+	GByteArray *b = g_byte_array_sized_new((guint)(len + len / 32 + 2));
+	const char *p = raw, *end = raw + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			g_byte_array_append(b, (const guint8 *)p, (guint)(end - p));
+			break;
+		}
+		bool has_cr = nl > raw && nl[-1] == '\r';
+		g_byte_array_append(b, (const guint8 *)p, (guint)(nl - p));
+		g_byte_array_append(b, (const guint8 *)(has_cr ? "\n" : "\r\n"), has_cr ? 1 : 2);
+		p = nl + 1;
+	}
+	return b;
+}
+
 static GMimeMessage *parse(const char *raw, size_t len, mg_verdict *v)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(canonical_crlf(raw, len));
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 

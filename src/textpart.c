@@ -146,7 +146,7 @@ static void ical_time(GString *out, const char *params, const char *v)
 {
 	const char *tzid = params ? strstr(params, "TZID=") : NULL;
 
-	if (strlen(v) < 15 || v[8] != 'T') {
+	if (strspn(v, "0123456789") != 8 || v[8] != 'T' || strspn(v + 9, "0123456789") < 6) {
 		ical_unescape(out, v);
 		return;
 	}

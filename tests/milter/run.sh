@@ -22,7 +22,8 @@
 #	to exit after SIGTERM).
 #
 #	Each script gets, with miltertest -D: SOCKET, SRCDIR, BUILDDIR, CONF,
-#	LOG, QDIR, DAEMON_PID and TMP (see tests/milter/lib/mt.lua).
+#	LOG, QDIR, DAEMON_PID and TMP (see tests/milter/lib/mt.lua).  A new
+#	script (and its .conf) also goes into MILTER_TEST_FILES in Makefile.am.
 #
 # ENVIRONMENT
 #	MG_SRCDIR, MG_BUILDDIR	source and build trees (make check sets them)

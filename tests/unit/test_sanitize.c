@@ -390,6 +390,43 @@ START_TEST(edits_reproduce_message)
 }
 END_TEST
 
+/* Found by fuzzing: a date with a multibyte character where digits belong. */
+START_TEST(calendar_odd_dates_stay_valid_utf8)
+{
+	mg_result *r = run("From: a@example.com\nSubject: c\nContent-Type: text/calendar; charset=utf-8\n\n"
+			   "BEGIN:VEVENT\nDTSTART:2025021\xE3\x81\x82T100000\nDTEND:20250210T1\xE3\x81\x82\n"
+			   "SUMMARY:\xE4\xBC\x9A\xE8\xAD\xB0\nEND:VEVENT\n");
+	char *text = body_text(r);   /* asserts it decodes strictly */
+
+	ck_assert_ptr_nonnull(strstr(text, "件名: 会議"));
+	ck_assert_ptr_nonnull(strstr(text, "開始: 2025021あT100000"));
+	g_free(text);
+	mg_result_free(r);
+}
+END_TEST
+
+/* LF and CRLF copies of a message give the same removed-part hashes. */
+START_TEST(line_ends_do_not_change_hashes)
+{
+	static const char lf[] = "From: a@example.com\nSubject: x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nhi\n"
+		"--B\nContent-Type: application/x-thing\nContent-Disposition: attachment; filename=a.txt\n\n"
+		"line one\nline two\n--B--\n";
+	GString *crlf = g_string_new(NULL);
+
+	for (const char *p = lf; *p; p++)
+		g_string_append(crlf, *p == '\n' ? "\r\n" : (char[]){ *p, 0 });
+	mg_result *a = run(lf), *b = run(crlf->str);
+	const mg_removed *ra = a->verdict->removed->pdata[0], *rb = b->verdict->removed->pdata[0];
+	ck_assert_str_eq(ra->sha256, rb->sha256);
+	ck_assert_uint_eq(ra->size, rb->size);
+	ck_assert_str_eq(a->body, b->body);
+	mg_result_free(a);
+	mg_result_free(b);
+	g_string_free(crlf, TRUE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sanitize");
@@ -413,6 +450,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, garbage_gets_a_safe_message);
 	tcase_add_test(tc, links_defanged_in_text);
 	tcase_add_test(tc, edits_reproduce_message);
+	tcase_add_test(tc, calendar_odd_dates_stay_valid_utf8);
+	tcase_add_test(tc, line_ends_do_not_change_hashes);
 	suite_add_tcase(s, tc);
 	return s;
 }
