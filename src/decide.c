@@ -182,9 +182,17 @@ static bool run_engine(pass *p)
 		return false;
 	}
 	p->result = mg_sanitize(p->in->raw, p->in->len, p->cfg, p->d->id, p->in->now);
-	if (p->result->verdict->action != MG_ACTION_TEMPFAIL)
-		return true;
 	GPtrArray *w = p->result->verdict->warnings;
+	if (p->result->verdict->action != MG_ACTION_TEMPFAIL) {
+		/* charset findings: wrong or missing labels, replacements, fallback */
+		for (guint i = 0; i < w->len; i++) {
+			const char *text = g_ptr_array_index(w, i);
+			if (strstr(text, "charset") || strstr(text, "undecodable") ||
+			    strstr(text, "ISO-2022-JP"))
+				note(p->d, "engine: %s", text);
+		}
+		return true;
+	}
 	for (guint i = 0; i < w->len; i++)
 		note(p->d, "engine: %s", (const char *)g_ptr_array_index(w, i));
 	return false;
