@@ -190,8 +190,10 @@ static void json_str_field(GString *o, const char *key, const char *val)
 		g_string_append(o, "null");
 }
 
-static void json_removed(GString *o, const mg_removed *r)
+static void json_removed(GString *o, const void *item)
 {
+	const mg_removed *r = item;
+
 	g_string_append(o, "{\"part\": ");
 	mg_json_string(o, r->part);
 	g_string_append(o, ", \"filename\": ");
@@ -233,34 +235,39 @@ static void json_reasons(GString *o, const mg_verdict *v)
 	g_string_append_c(o, ']');
 }
 
+typedef void (*json_item_fn)(GString *o, const void *item);
+
+/* "key": [ item, item ] with one item per line. */
+static void json_array(GString *o, const char *key, const GPtrArray *a, json_item_fn item)
+{
+	json_key(o, key);
+	g_string_append_c(o, '[');
+	for (guint i = 0; i < a->len; i++) {
+		g_string_append(o, i ? ",\n    " : "\n    ");
+		item(o, a->pdata[i]);
+	}
+	g_string_append(o, a->len ? "\n  ]" : "]");
+}
+
+static void json_limit(GString *o, const void *item)
+{
+	const mg_limit_hit *h = item;
+
+	g_string_append(o, "{\"name\": ");
+	mg_json_string(o, h->name);
+	g_string_append_printf(o, ", \"limit\": %zu, \"seen\": %zu}", h->limit, h->seen);
+}
+
+static void json_warning(GString *o, const void *item)
+{
+	mg_json_string(o, item);
+}
+
 static void json_lists(GString *o, const mg_verdict *v)
 {
-	json_key(o, "removed");
-	g_string_append_c(o, '[');
-	for (guint i = 0; i < v->removed->len; i++) {
-		g_string_append(o, i ? ",\n    " : "\n    ");
-		json_removed(o, v->removed->pdata[i]);
-	}
-	g_string_append(o, v->removed->len ? "\n  ]" : "]");
-
-	json_key(o, "limits");
-	g_string_append_c(o, '[');
-	for (guint i = 0; i < v->limits->len; i++) {
-		const mg_limit_hit *h = v->limits->pdata[i];
-		g_string_append(o, i ? ", " : "");
-		g_string_append(o, "{\"name\": ");
-		mg_json_string(o, h->name);
-		g_string_append_printf(o, ", \"limit\": %zu, \"seen\": %zu}", h->limit, h->seen);
-	}
-	g_string_append_c(o, ']');
-
-	json_key(o, "warnings");
-	g_string_append_c(o, '[');
-	for (guint i = 0; i < v->warnings->len; i++) {
-		g_string_append(o, i ? ",\n    " : "\n    ");
-		mg_json_string(o, v->warnings->pdata[i]);
-	}
-	g_string_append(o, v->warnings->len ? "\n  ]" : "]");
+	json_array(o, "removed", v->removed, json_removed);
+	json_array(o, "limits", v->limits, json_limit);
+	json_array(o, "warnings", v->warnings, json_warning);
 	json_key(o, "warnings_dropped");
 	g_string_append_printf(o, "%u", v->warnings_dropped);
 }
