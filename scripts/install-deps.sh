@@ -9,7 +9,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libglib2.0-dev libgmime-3.0-dev libxml2-dev libssl-dev libuchardet-dev
  libmagic-dev libarchive-dev libsqlite3-dev libclamav-dev libmilter-dev
  check clang libclang-rt-14-dev python3 groff-base man-db ca-certificates
- miltertest"
+ miltertest clamav-testfiles postfix swaks clamav-daemon zip"
 
 missing=""
 for p in $PACKAGES; do
@@ -18,6 +18,9 @@ done
 if [ -n "$missing" ]; then
 	echo "install-deps: installing:$missing"
 	$APT update >/dev/null
+	# Postfix installs without questions and without a system instance;
+	# the integration test and the demo run a private one of their own.
+	echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
 	# shellcheck disable=SC2086
 	$APT install --no-install-recommends $missing >/dev/null
 fi

@@ -4,14 +4,21 @@
  * SYNOPSIS
  *	int mg_cmd_list(int argc, char **argv);
  *
- *	mugaika list [--config FILE] [--json] [--limit N]
+ *	mugaika list [--config FILE] [--json] [--limit N] [--since T] [--until T]
+ *		     [--from ADDR] [--to ADDR] [--subject TEXT] [--reason R]
+ *		     [--status held|released|deleted]
  *
  * DESCRIPTION
  *	Opens the quarantine read-only (quarantine_dir, quarantine_db of the
  *	config: --config FILE, else /etc/mugaika/mugaika.conf when it exists,
- *	else the built-in defaults) and prints the kept originals that are
- *	held or released (not deleted), newest first, at most N of them
- *	(--limit, default 100; 0 lists all).
+ *	else the built-in defaults) after checking that it runs as their
+ *	owner (cmd_common.c), and prints the kept originals that are held or
+ *	released (not deleted; --status picks one status, deleted included),
+ *	newest first, at most N of them (--limit, default 100; 0 lists all).
+ *	The filters (mg_store_find): received since/until T (ISO 8601, local
+ *	unless zoned, or 24h, 7d back), part of the envelope sender or From,
+ *	part of a recipient, part of the decoded Subject (case and NFKC width
+ *	ignored), one reason code.
  *
  *	Text form: one line per original, six fields separated by a TAB:
  *	  ID, time received in the local time zone (TZ) as ISO 8601 with its
@@ -51,13 +58,17 @@
 typedef struct {
 	const char *config;
 	bool json;
-	unsigned limit;
+	mg_store_filter filter;
 } list_opts;
 
 static void
 list_usage(FILE *f)
 {
-	fputs("usage: mugaika list [--config FILE] [--json] [--limit N]\n", f);
+	fputs("usage: mugaika list [--config FILE] [--json] [--limit N] [--since T] "
+	      "[--until T]\n"
+	      "                    [--from ADDR] [--to ADDR] [--subject TEXT] "
+	      "[--reason R]\n"
+	      "                    [--status held|released|deleted]\n", f);
 }
 
 /* An exit code when done (--help, bad usage), else -1: go on. */
@@ -69,14 +80,22 @@ parse_list(int argc, char **argv, list_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "reason", required_argument, NULL, 'R' },
+		MG_CLI_FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	time_t now = time(NULL);
 	guint64 n;
 	int c;
 
-	o->limit = LIST_DEFAULT_LIMIT;
+	o->filter.limit = LIST_DEFAULT_LIMIT;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:jn:h", longopts, NULL)) != -1) {
+		if (mg_cli_is_filter(c)) {
+			if (!mg_cli_filter_arg("list", c, optarg, now, &o->filter))
+				return EX_USAGE;
+			continue;
+		}
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'j': o->json = true; break;
@@ -86,7 +105,7 @@ parse_list(int argc, char **argv, list_opts *o)
 					optarg);
 				return EX_USAGE;
 			}
-			o->limit = (unsigned)n;
+			o->filter.limit = (unsigned)n;
 			break;
 		case 'h': list_usage(stdout); return EX_OK;
 		default: list_usage(stderr); return EX_USAGE;
@@ -99,65 +118,15 @@ parse_list(int argc, char **argv, list_opts *o)
 	return -1;
 }
 
-static mg_config *
-list_config(const char *path)
-{
-	char *err = NULL;
-	mg_config *cfg;
-
-	if (!path && access(MG_DEFAULT_CONFIG, F_OK) != 0)
-		return mg_config_new_defaults();
-	cfg = mg_config_load(path ? path : MG_DEFAULT_CONFIG, &err);
-	if (!cfg) {
-		fprintf(stderr, "mugaika list: %s\n", err);
-		g_free(err);
-	}
-	return cfg;
-}
-
-/* s as one safe line of UTF-8 (see above); caller frees. */
-static char *
-display(const char *s)
-{
-	char *valid = g_utf8_make_valid(s ? s : "", -1);
-	GString *o = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c == '\t' || c == '\n' || c == '\r')
-			g_string_append_c(o, ' ');
-		else if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
-			 g_unichar_type(c) == G_UNICODE_FORMAT)
-			g_string_append_c(o, '?');
-		else
-			g_string_append_unichar(o, c);
-	}
-	g_free(valid);
-	return g_string_free(o, FALSE);
-}
-
-static char *
-format_time(time_t t, bool local)
-{
-	GDateTime *dt = local ? g_date_time_new_from_unix_local(t)
-			      : g_date_time_new_from_unix_utc(t);
-	char *s = dt ? g_date_time_format(dt, local ? "%Y-%m-%dT%H:%M:%S%:z"
-					  : "%Y-%m-%dT%H:%M:%SZ") : NULL;
-
-	if (dt)
-		g_date_time_unref(dt);
-	return s ? s : g_strdup("?");
-}
-
 static void
 print_text(FILE *out, const mg_kept *k)
 {
-	char *when = format_time(k->received, true);
-	char *from = display(k->mail_from && *k->mail_from ? k->mail_from : "<>");
+	char *when = mg_cli_time(k->received, true);
+	char *from = mg_cli_display(k->mail_from && *k->mail_from ? k->mail_from : "<>");
 	char *rcpts = g_strjoinv(",", (char **)k->rcpts->pdata);
-	char *to = display(rcpts);
-	char *subject = display(k->subject);
-	char *reasons = display(k->reasons && *k->reasons ? k->reasons : "-");
+	char *to = mg_cli_display(rcpts);
+	char *subject = mg_cli_display(k->subject);
+	char *reasons = mg_cli_display(k->reasons && *k->reasons ? k->reasons : "-");
 
 	fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", k->id, when, from, to, subject, reasons);
 	g_free(when);
@@ -168,58 +137,31 @@ print_text(FILE *out, const mg_kept *k)
 	g_free(reasons);
 }
 
-/* ", "key": "value"" (null for NULL), the value made valid UTF-8. */
-static void
-json_field(GString *o, const char *key, const char *value)
-{
-	g_string_append_printf(o, ", \"%s\": ", key);
-	if (!value) {
-		g_string_append(o, "null");
-		return;
-	}
-	char *valid = g_utf8_make_valid(value, -1);
-	mg_json_string(o, valid);
-	g_free(valid);
-}
-
-static void
-json_array(GString *o, const char *key, char **items)
-{
-	g_string_append_printf(o, ", \"%s\": [", key);
-	for (int i = 0; items && items[i]; i++) {
-		char *valid = g_utf8_make_valid(items[i], -1);
-		g_string_append(o, i ? ", " : "");
-		mg_json_string(o, valid);
-		g_free(valid);
-	}
-	g_string_append_c(o, ']');
-}
-
 static void
 print_json(FILE *out, const mg_kept *k)
 {
 	GString *o = g_string_new("{\"id\": ");
-	char *utc = format_time(k->received, false), *local = format_time(k->received, true);
+	char *utc = mg_cli_time(k->received, false), *local = mg_cli_time(k->received, true);
 	char **reasons = g_strsplit(k->reasons ? k->reasons : "", ",", -1);
 
 	mg_json_string(o, k->id);
-	json_field(o, "received", utc);
-	json_field(o, "time", local);
-	json_field(o, "mail_from", k->mail_from);
-	json_array(o, "rcpts", (char **)k->rcpts->pdata);
-	json_field(o, "from", k->from_hdr);
-	json_field(o, "subject", k->subject);
-	json_array(o, "reasons", reasons[0] && *reasons[0] ? reasons : NULL);
-	json_field(o, "action", k->action);
-	json_field(o, "status", k->status);
+	mg_cli_json_field(o, "received", utc);
+	mg_cli_json_field(o, "time", local);
+	mg_cli_json_field(o, "mail_from", k->mail_from);
+	mg_cli_json_array(o, "rcpts", (char **)k->rcpts->pdata);
+	mg_cli_json_field(o, "from", k->from_hdr);
+	mg_cli_json_field(o, "subject", k->subject);
+	mg_cli_json_array(o, "reasons", reasons[0] && *reasons[0] ? reasons : NULL);
+	mg_cli_json_field(o, "action", k->action);
+	mg_cli_json_field(o, "status", k->status);
 	g_string_append_printf(o, ", \"size\": %" G_GUINT64_FORMAT, k->size);
-	json_field(o, "sha256", k->sha256);
-	json_field(o, "queue_id", k->queue_id);
-	json_field(o, "client_addr", k->client_addr);
-	json_field(o, "client_name", k->client_name);
-	json_field(o, "helo", k->helo);
-	json_field(o, "auth_name", k->auth_name);
-	json_field(o, "key_id", k->key_id);
+	mg_cli_json_field(o, "sha256", k->sha256);
+	mg_cli_json_field(o, "queue_id", k->queue_id);
+	mg_cli_json_field(o, "client_addr", k->client_addr);
+	mg_cli_json_field(o, "client_name", k->client_name);
+	mg_cli_json_field(o, "helo", k->helo);
+	mg_cli_json_field(o, "auth_name", k->auth_name);
+	mg_cli_json_field(o, "key_id", k->key_id);
 	g_string_append(o, "}\n");
 	fputs(o->str, out);
 	g_strfreev(reasons);
@@ -228,31 +170,16 @@ print_json(FILE *out, const mg_kept *k)
 	g_string_free(o, TRUE);
 }
 
-/* The exit code for a store that would not open. */
-static int
-open_failure(const mg_config *cfg, const char *err)
-{
-	fprintf(stderr, "mugaika list: %s\n", err);
-	if (!g_file_test(cfg->quarantine_db, G_FILE_TEST_EXISTS))
-		return EX_NOINPUT;
-	if (access(cfg->quarantine_db, R_OK) != 0)
-		return EX_NOPERM;
-	return EX_IOERR;
-}
-
 static int
 list_kept(const mg_config *cfg, const list_opts *o)
 {
 	char *err = NULL;
-	mg_store *s = mg_store_open_readonly(cfg, &err);
 	int rc = EX_OK;
+	mg_store *s = mg_cli_open("list", cfg, false, &rc);
 
-	if (!s) {
-		rc = open_failure(cfg, err);
-		g_free(err);
+	if (!s)
 		return rc;
-	}
-	GPtrArray *kept = mg_store_list(s, o->limit, &err);
+	GPtrArray *kept = mg_store_find(s, &o->filter, &err);
 	if (!kept) {
 		fprintf(stderr, "mugaika list: %s\n", err);
 		g_free(err);
@@ -264,10 +191,7 @@ list_kept(const mg_config *cfg, const list_opts *o)
 		g_ptr_array_add(k->rcpts, NULL);	/* NULL-terminated for join */
 		(o->json ? print_json : print_text)(stdout, k);
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "mugaika list: cannot write the output\n");
-		rc = EX_IOERR;
-	}
+	rc = mg_cli_flush("list");
 	g_ptr_array_unref(kept);
 	mg_store_close(s);
 	return rc;
@@ -276,12 +200,12 @@ list_kept(const mg_config *cfg, const list_opts *o)
 int
 mg_cmd_list(int argc, char **argv)
 {
-	list_opts o = { NULL, false, 0 };
+	list_opts o = { 0 };
 	int rc = parse_list(argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
-	mg_config *cfg = list_config(o.config);
+	mg_config *cfg = mg_cli_config("list", o.config);
 	if (!cfg)
 		return EX_CONFIG;
 	rc = list_kept(cfg, &o);

@@ -81,6 +81,8 @@
 
 #define SEC_SAFE "Safe message"
 #define SEC_LIMITS "Limits"
+#define SEC_SCAN "Scanning"
+#define SEC_ATTACH "Attachments"
 #define SEC_MILTER "Milter"
 #define SEC_QUARANTINE "Quarantine"
 #define SEC_TESTING "Testing"
@@ -94,6 +96,18 @@ static const struct {
 	{ SEC_LIMITS, "Each limit, when hit, is reported in the verdict; the "
 	  "message is still sanitized as far as that is safe, and its original "
 	  "is kept." },
+	{ SEC_SCAN, "Viruses and other threats in each part.  A signature "
+	  "detection is a virus; a Heuristics.* detection (an encrypted "
+	  "archive or document, macros, a broken executable, a scan limit "
+	  "hit) is suspicious: the part is removed and the original kept.  A "
+	  "part that cannot be scanned (no signatures loaded, clamd not "
+	  "answering) makes the message fail with a temporary error." },
+	{ SEC_ATTACH, "What a removed part really is: its file name, its type "
+	  "as libmagic finds it, and the members of an archive.  An "
+	  "executable, a name that hides its type, an archive bomb and "
+	  "content that cannot be inspected (a password-protected archive "
+	  "or document, S/MIME or PGP encryption) are named in the verdict "
+	  "and the notice, and the original is kept." },
 	{ SEC_MILTER, "The mugaika-milter daemon: where it listens, who it runs "
 	  "as, how it logs and when it stops answering tempfail." },
 	{ SEC_QUARANTINE, "Where originals are kept, and for how long.  The "
@@ -169,6 +183,100 @@ static const mg_setting settings[] = {
 	S_UINT(max_processing_time, "60", 1, 3600, SEC_LIMITS,
 	       "Seconds the sanitizing of one message may take."),
 
+	S_ENUM(scanner, "clamav", "clamav|clamd|none", SEC_SCAN,
+	       "What scans each part.  clamav: libclamav in the process, with "
+	       "the signatures in clamav_database (mugaika-milter does not "
+	       "start without them, and mugaika sanitize stops with exit code "
+	       "75); clamd: a running clamd at clamd_socket (INSTREAM); none: "
+	       "no scanning, which must be set explicitly."),
+	S_PATH(clamav_database, "/var/lib/clamav", SEC_SCAN,
+	       "Directory of ClamAV signatures as freshclam keeps them (.cvd, "
+	       ".cld), or unsigned signature files (.hdb, .ndb and the like).  "
+	       "New signatures are loaded beside the old ones when the "
+	       "directory changes or on SIGUSR1; messages already being "
+	       "scanned finish with the old ones, and a load that fails keeps "
+	       "them."),
+	S_SOCKET(clamd_socket, "unix:/run/clamav/clamd.ctl", SEC_SCAN,
+	       "Where clamd listens (scanner = clamd): unix:PATH, or "
+	       "inet:PORT@HOST (inet6:PORT@HOST) for TCP.  clamd's own limits "
+	       "and alerts apply: set AlertEncrypted, AlertOLE2Macros, "
+	       "AlertBrokenExecutables and AlertExceedsMax in clamd.conf for "
+	       "the suspicious outcome."),
+	S_UINT(clamav_max_age, "3", 1, 365, SEC_SCAN,
+	       "Days after which loaded signatures count as old: a warning is "
+	       "logged when they are loaded.  Signatures without a version "
+	       "(only unsigned files) have no known age; the log says so."),
+	S_UINT(scanner_check_interval, "60", 0, 86400, SEC_SCAN,
+	       "Seconds between mugaika-milter's checks of clamav_database for "
+	       "new signatures (as freshclam leaves them); when it has "
+	       "changed, the signatures are loaded again beside the old ones "
+	       "and swapped in.  SIGUSR1 checks at once.  0: only on SIGUSR1."),
+	S_ENUM(virus_action, "discard", "reject|discard|quarantine_notify",
+	       SEC_SCAN,
+	       "What becomes of a message with a virus.  reject: the sender's "
+	       "server gets a permanent error; discard: it is accepted and not "
+	       "delivered; quarantine_notify: the recipients get the sanitized "
+	       "message without the infected part.  The original is always "
+	       "kept and the detection logged."),
+	S_SIZE(scan_max_filesize, "100M", 1 * KB, 2 * GB, SEC_SCAN,
+	       "Bytes of one file libclamav scans: a part, or a file inside an "
+	       "archive.  A larger one is reported as "
+	       "Heuristics.Limits.Exceeded.MaxFileSize (suspicious).  libclamav "
+	       "scans at most 2G less one byte."),
+	S_SIZE(scan_max_scansize, "400M", 1 * KB, 2 * GB, SEC_SCAN,
+	       "Bytes libclamav scans for one part, content unpacked from "
+	       "archives included; beyond it: "
+	       "Heuristics.Limits.Exceeded.MaxScanSize."),
+	S_UINT(scan_max_recursion, "17", 1, 100, SEC_SCAN,
+	       "Depth of archives and other containers inside each other that "
+	       "libclamav unpacks; deeper: "
+	       "Heuristics.Limits.Exceeded.MaxRecursion."),
+	S_UINT(scan_max_files, "10000", 1, 1000000, SEC_SCAN,
+	       "Files libclamav unpacks from one part; more: "
+	       "Heuristics.Limits.Exceeded.MaxFiles."),
+	S_UINT(scan_max_time, "60", 1, 3600, SEC_SCAN,
+	       "Seconds libclamav may spend on one part (beyond: "
+	       "Heuristics.Limits.Exceeded.MaxScanTime), and seconds allowed "
+	       "for clamd's reply (none in time: a temporary failure)."),
+	S_ENUM(scan_heuristics_phishing, "no", "no|yes", SEC_SCAN,
+	       "yes: libclamav also checks links in HTML and mail for phishing "
+	       "(cloaked links, SSL mismatches, spoofed domains, with the .pdb "
+	       "and .wdb lists in clamav_database) and reports them as "
+	       "Heuristics.Phishing.* (suspicious).  no: it does not; links "
+	       "are disarmed by the links setting anyway."),
+	S_ENUM(scan_raw_message, "no", "no|yes", SEC_SCAN,
+	       "yes: the raw message as received is scanned as a whole too, "
+	       "besides each decoded part.  no: only the parts are scanned."),
+
+	S_LIST(banned_extensions,
+	       "exe, com, scr, pif, bat, cmd, vbs, vbe, js, jse, wsf, wsh, "
+	       "hta, cpl, msi, msp, mst, jar, ps1, psm1, lnk, url, reg, dll, "
+	       "ocx, sys, inf, scf, chm, hlp, msc, application, gadget, appx, "
+	       "msix, appref-ms, sct, ws, xll, iqy, slk, settingcontent-ms, "
+	       "vhd, vhdx", SEC_ATTACH,
+	       "File-name extensions of executables and scripts, without the "
+	       "dot.  A part or archive member whose name ends in one of them "
+	       "(after trailing dots and spaces, which Windows ignores), or "
+	       "whose content libmagic finds to be an executable, is flagged "
+	       "as an executable."),
+	S_UINT(archive_max_depth, "3", 1, 20, SEC_ATTACH,
+	       "How deep archives inside archives are opened: 1 lists the "
+	       "members of an attached archive only.  An archive nested deeper "
+	       "is not opened and its part counts as one that cannot be "
+	       "inspected."),
+	S_UINT(archive_max_members, "1000", 1, 1000000, SEC_ATTACH,
+	       "Entries of one part's archives, those of nested archives "
+	       "included.  More is taken as an archive bomb: reading stops and "
+	       "the part counts as one that cannot be inspected."),
+	S_SIZE(archive_max_size, "256M", 1 * MB, 2 * GB, SEC_ATTACH,
+	       "Uncompressed bytes read from one part's archives, nested "
+	       "archives included; the sizes their entries state count too, "
+	       "before anything is read.  More is taken as an archive bomb."),
+	S_UINT(archive_max_ratio, "100", 2, 100000, SEC_ATTACH,
+	       "Uncompressed bytes per byte of the attached archive, checked "
+	       "once more than 1M has been uncompressed.  More is taken as an "
+	       "archive bomb."),
+
 	S_SOCKET(socket, "unix:/var/spool/postfix/mugaika/milter.sock", SEC_MILTER,
 	       "Where the milter listens: unix:PATH or inet:PORT@ADDR "
 	       "(inet6:PORT@ADDR for IPv6).  The default lies inside Postfix's "
@@ -210,6 +318,14 @@ static const mg_setting settings[] = {
 	       "timeout for the end of the message (Postfix "
 	       "milter_content_timeout) does not expire.  Keep it well below "
 	       "that timeout."),
+	S_LIST(outbound_daemons, "", SEC_MILTER,
+	       "Values of the MTA's {daemon_name} macro (any case) whose mail "
+	       "is outgoing, for example submission: it is scanned for viruses "
+	       "only, never rewritten, and a message with a virus is refused "
+	       "(550 5.7.1) and its original kept.  With Postfix set "
+	       "milter_macro_daemon_name for that service in master.cf (-o "
+	       "milter_macro_daemon_name=submission).  Empty: all mail is "
+	       "incoming and sanitized."),
 
 	S_PATH(quarantine_dir, "/var/spool/mugaika/quarantine", SEC_QUARANTINE,
 	       "Directory of kept originals: one file per message, named by "
@@ -217,7 +333,8 @@ static const mg_setting settings[] = {
 	       "Created when absent; it must not be open to group or others."),
 	S_PATH(quarantine_db, "/var/lib/mugaika/quarantine.db", SEC_QUARANTINE,
 	       "SQLite index of the kept originals (envelope, verdict, status "
-	       "of each).  Created when absent, with its directory."),
+	       "of each) and the audit log.  Created when absent, with its "
+	       "directory."),
 	S_PATH(quarantine_key_file, "", SEC_QUARANTINE,
 	       "Keys for encrypting originals at rest (AES-256-GCM): lines "
 	       "\"KEYID HEX\", HEX being 64 hex digits.  New originals use the "
@@ -228,12 +345,37 @@ static const mg_setting settings[] = {
 	S_UINT(retention_days, "90", 1, 3650, SEC_QUARANTINE,
 	       "Days an original is kept; used by mugaika purge, which removes "
 	       "older originals (their index rows stay for the audit)."),
+	S_UINT(audit_retention_days, "400", 365, 36500, SEC_QUARANTINE,
+	       "Days the audit log's rows, and the index rows of originals "
+	       "that are gone, are kept; mugaika purge removes older ones.  At "
+	       "least a year: the index itself refuses to remove a younger "
+	       "row."),
+	S_PATH(audit_syslog_socket, "/dev/log", SEC_QUARANTINE,
+	       "The system logger's datagram socket.  After every row written "
+	       "to the audit log, the new head of its hash chain is logged "
+	       "there (facility authpriv), so that a truncated or rewritten "
+	       "audit log shows against the system log (mugaika audit verify "
+	       "--head).  When it cannot be logged, the command prints the "
+	       "head on standard error instead."),
+	S_STRING(release_relay, "127.0.0.1:10026", SEC_QUARANTINE,
+	       "HOST:PORT (IPv6: [ADDR]:PORT) of the SMTP listener that takes "
+	       "originals released by mugaika release.  It must run no milters, "
+	       "so that released mail is not sanitized again (see "
+	       "contrib/postfix/master.cf)."),
+	S_UINT(release_timeout, "60", 5, 3600, SEC_QUARANTINE,
+	       "Seconds mugaika release waits for the connection to "
+	       "release_relay and for each of its replies."),
+	S_UINT(spool_free_warning, "10", 0, 99, SEC_QUARANTINE,
+	       "mugaika stats warns, and exits with 1, when the file system of "
+	       "quarantine_dir has less than this percentage of its space or "
+	       "inodes free.  0: never."),
 
-	S_ENUM(test_inject_failure, "none", "none|engine|unavailable|store",
+	S_ENUM(test_inject_failure, "none", "none|engine|unavailable|store|scanner",
 	       SEC_TESTING,
 	       "Makes every message fail on purpose: engine as an internal "
 	       "error of the sanitizer, unavailable as a sanitizer that is not "
-	       "ready, store as an original that could not be kept."),
+	       "ready, store as an original that could not be kept, scanner as "
+	       "a virus scanner that is not loaded."),
 	S_UINT(test_delay, "0", 0, 600, SEC_TESTING,
 	       "Seconds added to the work on every message, to test progress "
 	       "replies."),

@@ -32,8 +32,15 @@ typedef enum {
 } mg_log_facility;
 /* test_inject_failure: what the milter pretends has failed */
 typedef enum {
-	MG_INJECT_NONE = 0, MG_INJECT_ENGINE, MG_INJECT_UNAVAILABLE, MG_INJECT_STORE
+	MG_INJECT_NONE = 0, MG_INJECT_ENGINE, MG_INJECT_UNAVAILABLE, MG_INJECT_STORE,
+	MG_INJECT_SCANNER
 } mg_inject;
+/* scanner: what scans for viruses (scan.h) */
+typedef enum { MG_SCANNER_CLAMAV = 0, MG_SCANNER_CLAMD, MG_SCANNER_NONE } mg_scanner_kind;
+/* virus_action: what becomes of a message with a virus */
+typedef enum {
+	MG_VIRUS_REJECT = 0, MG_VIRUS_DISCARD, MG_VIRUS_QUARANTINE_NOTIFY
+} mg_virus_action;
 
 typedef struct mg_config {
 	int refcount;
@@ -60,6 +67,28 @@ typedef struct mg_config {
 	unsigned max_html_depth;    /* HTML element nesting tracked */
 	unsigned max_processing_time; /* seconds of engine time per message */
 
+	/* scanning (scan.c, clamd.c) */
+	int scanner;                /* mg_scanner_kind */
+	char *clamav_database;      /* directory of signatures (scanner = clamav) */
+	char *clamd_socket;         /* "unix:PATH" or "inet:PORT@HOST" (scanner = clamd) */
+	unsigned clamav_max_age;    /* days before the signatures are called old */
+	unsigned scanner_check_interval; /* seconds between checks of clamav_database; 0 off */
+	int virus_action;           /* mg_virus_action */
+	size_t scan_max_filesize;   /* bytes of one file (part or member) scanned */
+	size_t scan_max_scansize;   /* bytes scanned per part, unpacked content included */
+	unsigned scan_max_recursion; /* nesting of archives scanned */
+	unsigned scan_max_files;    /* files scanned inside one part */
+	unsigned scan_max_time;     /* seconds per scan (and for clamd's reply) */
+	int scan_heuristics_phishing; /* 0 no, 1 yes */
+	int scan_raw_message;       /* 0 no, 1 yes: scan the raw message too */
+
+	/* attachments (classify.c, archive.c) */
+	char **banned_extensions;   /* NULL-terminated, lower case, without the dot */
+	unsigned archive_max_depth; /* nesting of archives opened (1: the part only) */
+	unsigned archive_max_members; /* entries of one part's archives, nested included */
+	size_t archive_max_size;    /* uncompressed bytes read from one part's archives */
+	unsigned archive_max_ratio; /* uncompressed bytes per byte of the part */
+
 	/* milter (mugaika-milter) */
 	char *socket;               /* "unix:PATH" or "inet:PORT@ADDR" (MG_T_SOCKET) */
 	unsigned socket_mode;       /* permission bits of a unix socket (MG_T_MODE) */
@@ -70,12 +99,18 @@ typedef struct mg_config {
 	int log_facility;           /* mg_log_facility */
 	unsigned milter_timeout;    /* seconds libmilter waits on the MTA */
 	unsigned progress_interval; /* seconds between progress replies */
+	char **outbound_daemons;    /* {daemon_name} values of outgoing mail, lower case */
 
 	/* quarantine (quarantine.c, spool.c) */
 	char *quarantine_dir;       /* spool of kept originals */
-	char *quarantine_db;        /* SQLite index (and, later, audit log) */
+	char *quarantine_db;        /* SQLite index and audit log */
 	char *quarantine_key_file;  /* keys for encryption at rest; "" = off */
 	unsigned retention_days;    /* days originals are kept (mugaika purge) */
+	unsigned audit_retention_days; /* days audit and index rows are kept (>= 365) */
+	char *audit_syslog_socket;  /* where the audit chain head is logged */
+	char *release_relay;        /* "HOST:PORT" / "[ADDR]:PORT" (mugaika release) */
+	unsigned release_timeout;   /* seconds per reply of release_relay */
+	unsigned spool_free_warning; /* percent free below which stats warns; 0 off */
 
 	/* testing only */
 	int test_inject_failure;    /* mg_inject */

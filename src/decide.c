@@ -8,15 +8,21 @@
  *	mg_decision *mg_decision_new_internal_error(const char *why);
  *
  * DESCRIPTION
- *	One pass: store from the snapshot's pool, retry key, ID (the kept
- *	one for a retry, else a new one), engine, failure count, keep,
- *	answer.  Any step may end the pass; mg_decide() then gives the store
- *	back and frees what the pass made, the same way on every path.
+ *	One pass: the scanner is there (unless scanner = none), store from
+ *	the snapshot's pool, retry key, ID (the kept one for a retry, else a
+ *	new one), engine (sanitize, or scan only for outbound mail), failure
+ *	count, keep, answer.  Any step may end the pass; mg_decide() then
+ *	gives the store back and frees what the pass made, the same way on
+ *	every path.
  *
  *	The poison fallback is a minimal safe message made here, because the
  *	engine is what failed: a text/plain notice in Japanese and English
  *	with the ID, the MIME and X-Mugaika-* fields; editplan.c deletes
- *	every field the keep list does not keep.
+ *	every field the keep list does not keep.  Outbound mail is never
+ *	rewritten, so there the fallback is refused instead (550 5.7.1).
+ *
+ *	The reply texts are fixed; a virus is refused with "virus detected"
+ *	and nothing about it (its name goes to the log only).
  *
  *	test_inject_failure and test_delay (conf.h) act here and nowhere
  *	else.
@@ -37,11 +43,14 @@
 #define REPLY_UNAVAILABLE "mugaika: sanitizer unavailable; try again later"
 #define REPLY_NOT_KEPT "mugaika: original could not be kept; try again later"
 #define REPLY_REJECT "mugaika: message refused by the sanitizing policy"
+#define REPLY_VIRUS "mugaika: message refused: virus detected"
+#define REPLY_SCANNER "mugaika: virus scanner unavailable; try again later"
 
 typedef struct {
 	mg_snapshot *snap;
 	const mg_config *cfg;
 	const mg_decide_input *in;
+	mg_scanner *scanner;         /* in->scanner, or NULL when injected away */
 	mg_store *store;
 	char *key;                   /* retry key */
 	mg_result *result;
@@ -98,6 +107,8 @@ void mg_decision_free(mg_decision *d)
 		return;
 	g_free(d->id);
 	g_free(d->reasons);
+	g_free(d->virus);
+	g_free(d->suspicious);
 	mg_plan_free(d->plan);
 	g_ptr_array_free(d->notes, TRUE);
 	g_free(d);
@@ -143,14 +154,15 @@ static char *fallback_text(const char *id)
 		"  Quarantine ID: %s\n", id, id);
 }
 
-/* A safe message for content the engine keeps failing on. */
+/* A safe message for content the engine keeps failing on (outbound: the
+ * same verdict, refused). */
 static mg_result *fallback_result(const mg_decide_input *in, const char *id)
 {
 	mg_result *r = g_new0(mg_result, 1);
 	mg_verdict *v = r->verdict = mg_verdict_new(id, in->now);
 	char *text = fallback_text(id);
 
-	v->action = MG_ACTION_DELIVER;
+	v->action = in->outbound ? MG_ACTION_REJECT : MG_ACTION_DELIVER;
 	v->keep_original = true;
 	v->changed = true;
 	v->input_bytes = in->len;		/* output_charset: "utf-8" already */
@@ -181,7 +193,9 @@ static bool run_engine(pass *p)
 		note(p->d, "test_inject_failure: engine failure injected");
 		return false;
 	}
-	p->result = mg_sanitize(p->in->raw, p->in->len, p->cfg, p->d->id, p->in->now);
+	p->result = mg_engine_run(p->in->raw, p->in->len, p->cfg, p->scanner,
+				  p->in->outbound ? MG_MODE_SCAN_ONLY : MG_MODE_SANITIZE,
+				  p->d->id, p->in->now);
 	GPtrArray *w = p->result->verdict->warnings;
 	if (p->result->verdict->action != MG_ACTION_TEMPFAIL) {
 		/* charset findings: wrong or missing labels, replacements, fallback */
@@ -216,6 +230,34 @@ static bool handle_failure(pass *p)
 	return true;
 }
 
+/* The names of v's detections that are viruses (or not), each once,
+ * "a,b"; NULL when none. */
+static char *detection_names(const mg_verdict *v, bool virus)
+{
+	GPtrArray *seen = g_ptr_array_new();
+
+	for (guint i = 0; v->detections && i < v->detections->len; i++) {
+		const mg_detection *det = g_ptr_array_index(v->detections, i);
+		bool skip = det->virus != virus || !det->name;
+		for (guint j = 0; j < seen->len && !skip; j++)
+			skip = strcmp(g_ptr_array_index(seen, j), det->name) == 0;
+		if (!skip)
+			g_ptr_array_add(seen, det->name);
+	}
+	g_ptr_array_add(seen, NULL);
+	char *names = seen->len > 1 ? g_strjoinv(",", (char **)seen->pdata) : NULL;
+	g_ptr_array_free(seen, TRUE);
+	return names;
+}
+
+static void record_detections(pass *p)
+{
+	if (!p->result)
+		return;
+	p->d->virus = detection_names(p->result->verdict, true);
+	p->d->suspicious = detection_names(p->result->verdict, false);
+}
+
 static bool keep(pass *p)
 {
 	char *err = NULL;
@@ -241,6 +283,22 @@ static bool keep(pass *p)
 	return ok;
 }
 
+/* The requests that turn the message into the engine's safe message. */
+static void plan(pass *p)
+{
+	mg_decision *d = p->d;
+
+	d->plan = mg_plan_build(p->in->rcvd, p->result->edits, p->result->body,
+				p->result->body_len, p->cfg, p->in->leadspc);
+	d->out_bytes = d->plan->body_len;
+	if (d->plan->bad_edits)
+		note(d, "%u engine edits named a header the MTA did not send: skipped",
+		     d->plan->bad_edits);
+	if (d->plan->extra_deletes)
+		note(d, "%u headers the engine left are deleted as well",
+		     d->plan->extra_deletes);
+}
+
 static void answer(pass *p)
 {
 	const mg_verdict *v = p->result->verdict;
@@ -253,26 +311,20 @@ static void answer(pass *p)
 		d->kind = MG_DECIDE_REJECT;
 		d->rcode = "550";
 		d->xcode = "5.7.1";
-		d->text = REPLY_REJECT;
+		d->text = v->reasons & MG_R_VIRUS ? REPLY_VIRUS : REPLY_REJECT;
 		break;
 	case MG_ACTION_DISCARD:
 		d->kind = MG_DECIDE_DISCARD;
 		break;
 	default:
 		d->kind = MG_DECIDE_DELIVER;
-		d->plan = mg_plan_build(p->in->rcvd, p->result->edits, p->result->body,
-					p->result->body_len, p->cfg, p->in->leadspc);
-		d->out_bytes = d->plan->body_len;
-		if (d->plan->bad_edits)
-			note(d, "%u engine edits named a header the MTA did not send: skipped",
-			     d->plan->bad_edits);
-		if (d->plan->extra_deletes)
-			note(d, "%u headers the engine left are deleted as well",
-			     d->plan->extra_deletes);
+		if (!p->in->outbound)	/* outbound: pass unchanged, no requests */
+			plan(p);
 	}
 }
 
-static void steps(pass *p)
+/* What must hold before the engine runs: the scanner, a store. */
+static bool ready(pass *p)
 {
 	char *err = NULL;
 
@@ -281,20 +333,36 @@ static void steps(pass *p)
 	if (p->cfg->test_inject_failure == MG_INJECT_UNAVAILABLE) {
 		note(p->d, "test_inject_failure: sanitizer unavailable");
 		tempfail(p->d, "unavailable", "4.3.2", REPLY_UNAVAILABLE);
-		return;
+		return false;
+	}
+	p->scanner = p->cfg->test_inject_failure == MG_INJECT_SCANNER ? NULL : p->in->scanner;
+	if (p->cfg->scanner != MG_SCANNER_NONE && !p->scanner) {
+		note(p->d, "no virus scanner is loaded (scanner = %s)",
+		     p->cfg->scanner == MG_SCANNER_CLAMD ? "clamd" : "clamav");
+		tempfail(p->d, "scanner_unavailable", "4.3.2", REPLY_SCANNER);
+		return false;
 	}
 	p->store = mg_snapshot_store(p->snap, &err);
 	if (!p->store) {
 		note(p->d, "quarantine unavailable: %s", err ? err : "unknown error");
 		tempfail(p->d, "keep_failed", "4.3.0", REPLY_NOT_KEPT);
 		g_free(err);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void steps(pass *p)
+{
+	if (!ready(p))
+		return;
 	p->key = mg_store_retry_key(p->in->raw, p->in->len, p->in->env);
 	p->d->id = mg_store_find_retry(p->store, p->key);
 	if (!p->d->id)
 		p->d->id = mg_store_new_id(p->in->now);
-	if (!run_engine(p) && !handle_failure(p))
+	bool ran = run_engine(p);
+	record_detections(p);
+	if (!ran && !handle_failure(p))
 		return;
 	if (keep(p))
 		answer(p);

@@ -3,15 +3,25 @@
  * the quarantine ID, run the engine, keep the original where the verdict
  * says so, and settle the answer to the MTA by the failure policy.
  *
+ *   scanner != none, none loaded -> 451 4.3.2 (before anything else)
  *   engine verdict deliver      -> keep if asked, then the edits and body
- *   engine verdict reject       -> keep if asked, then 550 5.7.1
+ *                                  (outbound: nothing, the message passes
+ *                                  unchanged)
+ *   engine verdict reject       -> keep if asked, then 550 5.7.1 (a virus:
+ *                                  "virus detected", nothing more)
  *   engine verdict discard      -> keep if asked, then discard
  *   engine failed (internal)    -> 451 4.3.0, counted per retry key; once
  *                                  the same message has failed poison_limit
  *                                  times: keep it and deliver a notice
+ *                                  (outbound: keep it and refuse it, 550
+ *                                  5.7.1, since outgoing mail is never
+ *                                  rewritten)
  *   engine unavailable          -> 451 4.3.2
  *   original not durably kept   -> 451 4.3.0 (nothing is changed)
  *
+ * Inbound mail gets the engine in MG_MODE_SANITIZE, outbound mail (the
+ * milter decides which) in MG_MODE_SCAN_ONLY, both with the scanner the
+ * message started with.
  * Limits, suspicious and uninspectable content are the engine's business:
  * its verdict then asks to keep the original and deliver the notice.
  * A client retrying a message that was kept gets the same ID (the store
@@ -28,6 +38,7 @@
 
 #include "editplan.h"
 #include "quarantine.h"
+#include "scan.h"
 #include "snapshot.h"
 
 typedef enum {
@@ -41,19 +52,25 @@ typedef struct {
 	const GPtrArray *rcvd;       /* mg_rcvd_header* */
 	bool leadspc;                /* SMFIP_HDR_LEADSPC negotiated */
 	time_t now;
+	mg_scanner *scanner;         /* borrowed; NULL: none loaded */
+	bool outbound;               /* scan only, change nothing */
 } mg_decide_input;
 
 typedef struct {
 	mg_decision_kind kind;
 	const char *rcode, *xcode, *text;  /* static SMTP reply (REJECT, TEMPFAIL) */
 	const char *error;           /* static log code: internal, unavailable,
-					keep_failed, poison; NULL when none */
+					scanner_unavailable, keep_failed,
+					poison; NULL when none */
 	char *id;                    /* quarantine ID, or NULL */
 	bool kept;                   /* the original was kept */
 	char *reasons;               /* verdict reasons, "a,b", or NULL */
+	char *virus;                 /* signature detections, "a,b", or NULL */
+	char *suspicious;            /* heuristic detections, "a,b", or NULL */
 	unsigned removed;            /* parts removed */
 	size_t out_bytes;            /* bytes of the new body */
-	mg_plan *plan;               /* DELIVER: the requests to send */
+	mg_plan *plan;               /* DELIVER: the requests to send; NULL:
+					none (outbound: pass unchanged) */
 	GPtrArray *notes;            /* char*: warnings for the log */
 } mg_decision;
 

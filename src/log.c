@@ -7,6 +7,8 @@
  *	void mg_log_close(void);
  *	void mg_log(mg_log_level level, const char *qid, const char *fmt, ...);
  *	void mg_log_summary(const mg_summary *s);
+ *	void mg_log_set_thread_qid(const char *qid);
+ *	const char *mg_log_thread_qid(void);
  *
  * DESCRIPTION
  *	A line is formatted once ("QID: warning: text") and handed to
@@ -22,6 +24,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +36,7 @@
 static GMutex lock;
 static char *log_ident;
 static bool log_stderr = true;
+static GPrivate thread_qid;	/* const char *, borrowed */
 
 static int facility_code(int facility)
 {
@@ -141,6 +145,16 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* " key=a,b": names as one grep-able word (they come from a scanner). */
+static void append_names(GString *line, const char *key, const char *names)
+{
+	if (!names || !*names)
+		return;
+	g_string_append_printf(line, " %s=", key);
+	for (const char *p = names; *p; p++)
+		g_string_append_c(line, g_ascii_isalnum(*p) || strchr("._-:/,", *p) ? *p : '_');
+}
+
 void mg_log_summary(const mg_summary *s)
 {
 	GString *line = g_string_new(NULL);
@@ -152,6 +166,18 @@ void mg_log_summary(const mg_summary *s)
 			       or_dash(s->direction));
 	if (s->error)
 		g_string_append_printf(line, " error=%s", s->error);
+	append_names(line, "virus", s->virus);
+	append_names(line, "suspicious", s->suspicious);
 	emit(MG_LOG_INFO, line);
 	g_string_free(line, TRUE);
+}
+
+void mg_log_set_thread_qid(const char *qid)
+{
+	g_private_set(&thread_qid, (gpointer)qid);
+}
+
+const char *mg_log_thread_qid(void)
+{
+	return g_private_get(&thread_qid);
 }

@@ -7,9 +7,12 @@
  * fields.  Each message gets exactly one summary line (mg_log_summary):
  *
  *   QUEUEID: id=ID action=ACTION reasons=R,R removed=N kept=yes|no
- *            size=IN/OUT ms=T direction=inbound [error=CODE]
+ *            size=IN/OUT ms=T direction=inbound|outbound [error=CODE]
+ *            [virus=NAME,NAME] [suspicious=NAME,NAME]
  *
- * (one line; "-" stands for an empty value).  Lines not about a message
+ * (one line; "-" stands for an empty value; virus= and suspicious= only
+ * when the scanner found something, each name once, characters other than
+ * letters, digits and "._-:/" shown as '_').  Lines not about a message
  * (start, reload, stop) have no queue id.  All functions are thread-safe
  * and may be called before mg_log_open() (they then write to stderr).
  */
@@ -39,7 +42,9 @@ typedef struct {
 	const char *action;      /* deliver, reject, discard, tempfail, aborted */
 	const char *reasons;     /* comma-separated reason names */
 	const char *error;       /* why a tempfail (or a fallback), or NULL */
-	const char *direction;   /* "inbound" */
+	const char *direction;   /* "inbound" or "outbound" */
+	const char *virus;       /* signature detections "a,b", or NULL */
+	const char *suspicious;  /* heuristic detections "a,b", or NULL */
 	unsigned removed;        /* parts removed */
 	bool kept;               /* the original was kept */
 	size_t in, out;          /* bytes of the original and of the new body */
@@ -47,5 +52,12 @@ typedef struct {
 } mg_summary;
 
 void mg_log_summary(const mg_summary *s);
+
+/* The queue id of the message the calling thread works on (borrowed: the
+ * caller keeps it alive until it sets NULL); lines logged without a queue
+ * id by code that knows nothing of messages (libclamav's) get it through
+ * mg_log_thread_qid(), which is NULL when none is set. */
+void mg_log_set_thread_qid(const char *qid);
+const char *mg_log_thread_qid(void);
 
 #endif

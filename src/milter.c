@@ -12,14 +12,18 @@
  *	them; it turns off the DATA, end-of-header and unknown-command steps,
  *	asks for header values with their leading space (so the header block
  *	is rebuilt byte for byte) and for no replies to the steps that never
- *	answer anything but "continue".
+ *	answer anything but "continue".  When the MTA offers
+ *	SMFIF_SETSYMLIST it asks for {daemon_name} at connect (Postfix and
+ *	Sendmail also send it there by default).
  *
- *	Per connection: client address and name, HELO.  Per message (MAIL
- *	FROM to its end): the snapshot it started with, the envelope (every
- *	RCPT, queue id {i}, {auth_authen}) and the message buffer.  One
- *	reset path, msg_end(), is reached from end of message, abort, close
- *	and a new MAIL FROM; it logs the summary line of a message that
- *	ended without an answer ("aborted").
+ *	Per connection: client address and name, HELO, {daemon_name}.  Per
+ *	message (MAIL FROM to its end): the snapshot and the scanner it
+ *	started with (taken together), its direction (outbound when
+ *	{daemon_name} is on outbound_daemons: scanned, never changed), the
+ *	envelope (every RCPT, queue id {i}, {auth_authen}) and the message
+ *	buffer.  One reset path, msg_end(), is reached from end of message,
+ *	abort, close and a new MAIL FROM; it logs the summary line of a
+ *	message that ended without an answer ("aborted").
  *
  *	At end of message the work (decide.c) runs in its own thread while
  *	this callback's thread sends a progress reply every
@@ -27,7 +31,9 @@
  *	requests, the body in pieces of at most test_reply_chunk bytes, and
  *	the final answer with its fixed reply text.  Nothing else is sent
  *	between the body pieces (Postfix ends a body replacement at the first
- *	other request).
+ *	other request).  An outbound message that passes gets no request at
+ *	all.  The work thread carries the queue id for libclamav's log lines
+ *	(mg_log_set_thread_qid).
  *
  * DIAGNOSTICS
  *	A refused edit request turns the answer into the internal-error
@@ -51,14 +57,18 @@
 #define NO_REPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
 			SMFIP_NR_HDR | SMFIP_NR_BODY)
 #define NOQUEUE "NOQUEUE"
+#define DAEMON_NAME "{daemon_name}"
 
 typedef struct {
 	unsigned long steps;       /* protocol flags agreed on (SMFIP_*) */
 	char *client_addr;
 	char *client_name;
 	char *helo;
+	char *daemon_name;         /* the MTA's {daemon_name}, or NULL */
 	/* the message in progress, from MAIL FROM to its end */
 	mg_snapshot *snap;
+	mg_scanner *scanner;       /* NULL: none loaded */
+	bool outbound;             /* scan only, change nothing */
 	mg_envelope *env;
 	mg_msgbuf *buf;
 	gint64 started;            /* monotonic, microseconds */
@@ -108,6 +118,11 @@ static const char *qid_of(const mg_conn *c)
 	return c && c->env && c->env->queue_id ? c->env->queue_id : NOQUEUE;
 }
 
+static const char *direction(const mg_conn *c)
+{
+	return c->outbound ? "outbound" : "inbound";
+}
+
 /* A macro's value (as "x" or "{x}"), or NULL. */
 static const char *macro(SMFICTX *ctx, const char *name)
 {
@@ -155,9 +170,21 @@ static char *address_text(const struct sockaddr *sa)
 
 /* ---- the message: start, the one reset path ------------------------------ */
 
+/* {daemon_name} is on outbound_daemons (any case). */
+static bool is_outbound(const mg_config *cfg, const char *daemon_name)
+{
+	for (char **d = cfg->outbound_daemons; daemon_name && d && *d; d++)
+		if (g_ascii_strcasecmp(*d, daemon_name) == 0)
+			return true;
+	return false;
+}
+
 static void msg_start(SMFICTX *ctx, mg_conn *c, const char *from)
 {
-	c->snap = mg_snapshot_current();
+	c->snap = mg_snapshot_take(&c->scanner);
+	if (!c->daemon_name)	/* not sent at connect: perhaps now */
+		c->daemon_name = g_strdup(macro(ctx, DAEMON_NAME));
+	c->outbound = is_outbound(mg_snapshot_config(c->snap), c->daemon_name);
 	c->env = mg_envelope_new();
 	c->env->mail_from = strip_brackets(from);
 	c->env->client_addr = g_strdup(c->client_addr);
@@ -184,16 +211,19 @@ static void msg_end(mg_conn *c, bool answered)
 		return;
 	if (!answered) {
 		mg_summary s = { .qid = qid_of(c), .action = "aborted",
-				 .direction = "inbound", .in = mg_msgbuf_size(c->buf),
+				 .direction = direction(c), .in = mg_msgbuf_size(c->buf),
 				 .ms = elapsed_ms(c) };
 		mg_log_summary(&s);
 	}
 	mg_msgbuf_free(c->buf);
 	mg_envelope_free(c->env);
 	mg_snapshot_unref(c->snap);
+	mg_scanner_unref(c->scanner);
 	c->buf = NULL;
 	c->env = NULL;
 	c->snap = NULL;
+	c->scanner = NULL;
+	c->outbound = false;
 	flight_add(-1);
 }
 
@@ -203,6 +233,7 @@ static void conn_free(mg_conn *c)
 	g_free(c->client_addr);
 	g_free(c->client_name);
 	g_free(c->helo);
+	g_free(c->daemon_name);
 	g_free(c);
 }
 
@@ -213,6 +244,7 @@ typedef struct {
 	GCond cond;
 	bool done;
 	mg_snapshot *snap;
+	const char *qid;           /* for libclamav's log lines */
 	mg_decide_input in;
 	mg_decision *out;
 } work;
@@ -220,7 +252,10 @@ typedef struct {
 static gpointer work_run(gpointer data)
 {
 	work *w = data;
+
+	mg_log_set_thread_qid(w->qid);
 	mg_decision *d = mg_decide(w->snap, &w->in);
+	mg_log_set_thread_qid(NULL);
 
 	g_mutex_lock(&w->lock);
 	w->out = d;
@@ -250,7 +285,7 @@ static void wait_with_progress(SMFICTX *ctx, work *w, unsigned interval)
 
 static mg_decision *decide(SMFICTX *ctx, mg_conn *c)
 {
-	work w = { .snap = c->snap };
+	work w = { .snap = c->snap, .qid = qid_of(c) };
 	char *err = NULL;
 
 	if (!mg_msgbuf_finish(c->buf, &w.in.raw, &w.in.len, &err)) {
@@ -262,6 +297,8 @@ static mg_decision *decide(SMFICTX *ctx, mg_conn *c)
 	w.in.rcvd = mg_msgbuf_headers(c->buf);
 	w.in.leadspc = (c->steps & SMFIP_HDR_LEADSPC) != 0;
 	w.in.now = time(NULL);
+	w.in.scanner = c->scanner;
+	w.in.outbound = c->outbound;
 	g_mutex_init(&w.lock);
 	g_cond_init(&w.cond);
 	GThread *t = g_thread_try_new("mugaika-eom", work_run, &w, NULL);
@@ -319,6 +356,8 @@ static sfsistat replay(SMFICTX *ctx, mg_conn *c, mg_decision *d)
 	case MG_DECIDE_DELIVER:
 		break;
 	}
+	if (!d->plan)		/* outbound: the message passes unchanged */
+		return SMFIS_CONTINUE;
 	size_t chunk = mg_snapshot_config(c->snap)->test_reply_chunk;
 	if (send_ops(ctx, d->plan->ops) && send_body(ctx, d->plan, chunk))
 		return SMFIS_CONTINUE;
@@ -341,7 +380,8 @@ static void log_decision(const mg_conn *c, const mg_decision *d)
 	for (guint i = 0; i < d->notes->len; i++)
 		mg_log(MG_LOG_WARNING, qid, "%s", (const char *)g_ptr_array_index(d->notes, i));
 	mg_summary s = { .qid = qid, .id = d->id, .action = action_name(d->kind),
-			 .reasons = d->reasons, .error = d->error, .direction = "inbound",
+			 .reasons = d->reasons, .error = d->error, .direction = direction(c),
+			 .virus = d->virus, .suspicious = d->suspicious,
 			 .removed = d->removed, .kept = d->kept,
 			 .in = mg_msgbuf_size(c->buf), .out = d->out_bytes,
 			 .ms = elapsed_ms(c) };
@@ -363,6 +403,16 @@ static char *missing_actions(unsigned long offered)
 	return g_string_free(s, FALSE);
 }
 
+/* Asks for {daemon_name} at connect when the MTA takes macro lists;
+ * the action flag to request (0 when not). */
+static unsigned long ask_daemon_name(SMFICTX *ctx, unsigned long offered)
+{
+	if (!(offered & SMFIF_SETSYMLIST) ||
+	    smfi_setsymlist(ctx, SMFIM_CONNECT, DAEMON_NAME) != MI_SUCCESS)
+		return 0;
+	return SMFIF_SETSYMLIST;
+}
+
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long f2, unsigned long f3, unsigned long *pf0,
 			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -379,7 +429,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	mg_conn *c = g_new0(mg_conn, 1);
 	c->steps = f1 & (UNUSED_STEPS | NO_REPLY_STEPS | SMFIP_HDR_LEADSPC);
-	*pf0 = REQUIRED_ACTIONS;
+	*pf0 = REQUIRED_ACTIONS | ask_daemon_name(ctx, f0);
 	*pf1 = c->steps;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -406,6 +456,8 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, struct sockaddr *host
 	g_free(c->client_addr);
 	c->client_name = g_strdup(hostname);
 	c->client_addr = address_text(hostaddr);
+	g_free(c->daemon_name);
+	c->daemon_name = g_strdup(macro(ctx, DAEMON_NAME));
 	return go_on(c, SMFIP_NR_CONN);
 }
 
@@ -496,7 +548,7 @@ bool mg_milter_register(void)
 	static struct smfiDesc desc = {
 		.xxfi_name = MG_MILTER_NAME,
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = REQUIRED_ACTIONS,
+		.xxfi_flags = REQUIRED_ACTIONS | SMFIF_SETSYMLIST,
 		.xxfi_connect = mlfi_connect,
 		.xxfi_helo = mlfi_helo,
 		.xxfi_envfrom = mlfi_envfrom,

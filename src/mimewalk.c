@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "charset.h"
+#include "inspect.h"
 #include "names.h"
 #include "textpart.h"
 
@@ -68,8 +69,8 @@ static const char *part_disposition(GMimeObject *obj)
 	return g_mime_content_disposition_is_attachment(cd) ? "attachment" : "inline";
 }
 
-void mg_walk_removed(mg_walk *w, const char *path, const char *filename, const char *type,
-		     const char *disposition, const char *why, const guint8 *data, size_t len)
+mg_removed *mg_walk_removed(mg_walk *w, const char *path, const char *filename, const char *type,
+			   const char *disposition, const char *why, const guint8 *data, size_t len)
 {
 	mg_removed *r = g_new0(mg_removed, 1);
 
@@ -88,6 +89,7 @@ void mg_walk_removed(mg_walk *w, const char *path, const char *filename, const c
 	}
 	mg_verdict_add_removed(w->v, r);
 	mg_verdict_add_reason(w->v, strcmp(why, "inline") == 0 ? MG_R_INLINE : MG_R_ATTACHMENT);
+	return r;
 }
 
 GByteArray *mg_walk_decode(mg_walk *w, GMimePart *part)
@@ -150,11 +152,18 @@ static void remove_leaf(mg_walk *w, GMimeObject *obj, const char *path, const ch
 	const char *disp = part_disposition(obj);
 	GByteArray *bytes = GMIME_IS_PART(obj) ? mg_walk_decode(w, GMIME_PART(obj)) : NULL;
 
+	const char *declared = raw_header(obj, "Content-Type");
+
 	if (!why)
 		why = (disp && strcmp(disp, "inline") == 0) || g_str_has_prefix(type, "image/")
 		      ? "inline" : "attachment";
-	mg_walk_removed(w, path, name, type, disp, why,
-			bytes ? bytes->data : NULL, bytes ? bytes->len : 0);
+	mg_removed *r = mg_walk_removed(w, path, name, type, disp, why,
+					bytes ? bytes->data : NULL, bytes ? bytes->len : 0);
+	if (bytes) {
+		char *ct = declared ? g_strstrip(g_strdup(declared)) : g_strdup(type);
+		mg_inspect_removed(w, r, ct, bytes->data, bytes->len);
+		g_free(ct);
+	}
 	if (bytes)
 		g_byte_array_free(bytes, TRUE);
 	g_free(name);
@@ -395,6 +404,30 @@ static void walk_object(mg_walk *w, GMimeObject *obj, const char *path, unsigned
 	} else {
 		walk_leaf(w, obj, path, mode, out);
 	}
+}
+
+void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg)
+{
+	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+
+	do {
+		GMimeObject *obj = g_mime_part_iter_get_current(it);
+		if (!obj || !GMIME_IS_PART(obj))
+			continue;
+		char *path = g_mime_part_iter_get_path(it);
+		char *name = part_filename(obj);
+		GByteArray *bytes = mg_walk_decode(w, GMIME_PART(obj));
+		w->v->parts++;
+		if (bytes)
+			mg_inspect_scan(w, path, name, bytes->data, bytes->len);
+		else
+			mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);
+		if (bytes)
+			g_byte_array_free(bytes, TRUE);
+		g_free(name);
+		g_free(path);
+	} while (g_mime_part_iter_next(it));
+	g_mime_part_iter_free(it);
 }
 
 void mg_walk_message(mg_walk *w, GMimeMessage *msg)

@@ -19,6 +19,7 @@
 
 #include <gmime/gmime.h>
 #include "conf.h"
+#include "scan.h"
 #include "verdict.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
 	mg_verdict *v;
 	GString *text;          /* the rendered body text, UTF-8 */
 	GPtrArray *links;       /* mg_link*, shared numbering across parts */
+	mg_scanner *scanner;    /* NULL: no virus scanning */
 	gint64 deadline;        /* monotonic µs; 0 = none */
 	size_t decoded;         /* decoded bytes so far (max_decoded_bytes) */
 	unsigned leaves;        /* leaves seen (max_parts) */
@@ -35,8 +37,13 @@ typedef struct {
 	size_t text_bytes;      /* text appended so far (max_text_bytes) */
 } mg_walk;
 
-/* w->cfg, w->v, w->text and w->links must be set; the rest zero. */
+/* w->cfg, w->v, w->text and w->links must be set (w->scanner may be);
+ * the rest zero. */
 void mg_walk_message(mg_walk *w, GMimeMessage *msg);
+
+/* Outbound: decodes and scans every leaf (GMimePartIter, which enters
+ * attached messages), renders nothing. */
+void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg);
 
 /* Decodes a part's content (transfer encoding only) into a new byte array,
  * counting it against max_decoded_bytes; NULL (and the limit noted) when
@@ -44,8 +51,8 @@ void mg_walk_message(mg_walk *w, GMimeMessage *msg);
 GByteArray *mg_walk_decode(mg_walk *w, GMimePart *part);
 
 /* Records a removed part with the hash and size of data (may be NULL:
- * unknown size, no hash). */
-void mg_walk_removed(mg_walk *w, const char *path, const char *filename,
+ * unknown size, no hash) and returns it (owned by the verdict). */
+mg_removed *mg_walk_removed(mg_walk *w, const char *path, const char *filename,
 		     const char *type, const char *disposition, const char *why,
 		     const guint8 *data, size_t len);
 

@@ -6,13 +6,16 @@
  *	mugaika-milter [-fnV] [-c FILE] [-p SOCKET] [-P PIDFILE] [-u USER[:GROUP]]
  *
  * DESCRIPTION
- *	Start-up order: options; configuration (with -n: check it, and the
- *	socket, user and group it names, then exit); the engine initialised
- *	(before any thread); the socket opened (as root if started as root),
+ *	Start-up order: options; configuration; the virus scanner loaded
+ *	(libclamav initialised and its messages routed into our log before
+ *	any thread exists; with -n: check the configuration, the socket, user
+ *	and group it names and that the scanner loads, then exit); the
+ *	engine initialised; the socket opened (as root if started as root),
  *	given socket_mode and socket_group; into the background unless -f;
  *	the pid file; the privileges dropped to the service user; the
- *	quarantine opened as that user (the first snapshot); then
- *	smfi_main().
+ *	quarantine opened as that user (the first snapshot, installed with
+ *	the scanner); then smfi_main().  Without a scanner the daemon does
+ *	not start, unless the settings say scanner = none.
  *
  *	Signals: libmilter stops on SIGHUP, SIGTERM and SIGINT, so the
  *	configuration is reloaded on SIGUSR1: a thread of ours waits for it
@@ -22,11 +25,21 @@
  *	messages in flight are finished (up to max_processing_time plus a
  *	minute), then the daemon exits.
  *
+ *	Signatures: the same thread wakes every scanner_check_interval
+ *	seconds and on SIGUSR1; when clamav_database has changed it loads a
+ *	new scanner beside the current one and installs it with the current
+ *	snapshot (a reload also does when the settings the scanner is built
+ *	from changed).  Messages in flight keep the scanner they started
+ *	with.  A load that fails keeps the current scanner; the periodic
+ *	check then tries again after a wait that doubles up to an hour.
+ *	Signatures older than clamav_max_age are warned about once a day.
+ *
  * EXIT STATUS (sysexits.h)
  *	0 stopped normally, or -n found no error, or -V; 64 usage; 67 unknown
- *	user or group; 71 socket, fork or privilege failure; 73 pid file or
- *	quarantine cannot be created; 78 configuration error (printed as
- *	FILE:LINE: message).
+ *	user or group; 71 socket, fork or privilege failure, or libclamav
+ *	does not start; 73 pid file or quarantine cannot be created; 78
+ *	configuration error (printed as FILE:LINE: message), or the virus
+ *	scanner cannot be loaded (the message names the setting to fix).
  */
 #include "config.h"
 
@@ -37,6 +50,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +62,13 @@
 #include "log.h"
 #include "milter.h"
 #include "sanitize.h"
+#include "scan.h"
 #include "snapshot.h"
 
 #define PROGRAM "mugaika-milter"
 #define STOP_GRACE_MS 60000L
+#define RETRY_MAX_S 3600          /* longest wait before a failed load is retried */
+#define STALE_REPEAT_S 86400      /* old signatures are warned about once a day */
 
 typedef struct {
 	const char *config;      /* -c */
@@ -68,6 +85,12 @@ static struct {
 	char *config_path;
 	char *socket;
 	unsigned generation;
+	bool log_open;           /* mg_log_open() done */
+	bool scan_debug;         /* G_MESSAGES_DEBUG: libclamav's debug lines too */
+	/* the periodic signature check (signal thread only) */
+	time_t retry_at;         /* no new load before this time after a failure */
+	unsigned retry_wait;     /* seconds of the last wait, 0 after a success */
+	time_t stale_warn_at;    /* next warning about old signatures */
 } daemon_state;
 
 static void usage(FILE *f)
@@ -296,9 +319,187 @@ static int drop_privileges(const char *user_spec)
 	return rc;
 }
 
+/* ---- errors at start ------------------------------------------------------- */
+
+/* An error that stops the start: logged, and on standard error as well
+ * when the log is syslog (or not open yet, as with -n). */
+static void start_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static void start_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (daemon_state.log_open)
+		mg_log(MG_LOG_ERR, NULL, "%s", msg);
+	if (!daemon_state.log_open || !daemon_state.opt.foreground)
+		fprintf(stderr, PROGRAM ": %s\n", msg);
+	g_free(msg);
+}
+
+/* ---- the virus scanner ------------------------------------------------------ */
+
+/* scan.c's lines and libclamav's own, into our log with the queue id of
+ * the message being scanned by this thread; debug lines only with
+ * G_MESSAGES_DEBUG. */
+static void scan_log_hook(GLogLevelFlags level, const char *msg)
+{
+	mg_log_level l = level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+				  G_LOG_LEVEL_WARNING) ? MG_LOG_WARNING :
+			 level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO) ? MG_LOG_INFO :
+			 MG_LOG_DEBUG;
+
+	if (l != MG_LOG_DEBUG || daemon_state.scan_debug)
+		mg_log(l, mg_log_thread_qid(), "%s", msg);
+}
+
+/* The scanner the settings ask for, at start and for -n (*sc NULL for
+ * scanner = none).  EX_OSERR when libclamav does not start, EX_CONFIG
+ * when the scanner cannot be loaded. */
+static int start_scanner(const mg_config *cfg, mg_scanner **sc)
+{
+	char *err = NULL;
+	int rc = EX_OK;
+
+	*sc = NULL;
+	daemon_state.scan_debug = g_getenv("G_MESSAGES_DEBUG") != NULL;
+	mg_scan_set_log(scan_log_hook);
+	bool started = mg_scan_global_init(&err);
+	if (cfg->scanner == MG_SCANNER_NONE) {
+		mg_log(MG_LOG_WARNING, NULL, "scanner = none: mail is not scanned for viruses");
+	} else if (!started) {
+		rc = EX_OSERR;
+	} else if (!(*sc = mg_scanner_load(cfg, &err))) {
+		rc = EX_CONFIG;
+	}
+	if (rc != EX_OK)
+		start_error("%s: %s%s", daemon_state.config_path,
+			    err ? err : "the scanner cannot be loaded",
+			    daemon_state.opt.check_only ? "" : "; not started");
+	g_free(err);
+	return rc;
+}
+
+/* Settings a loaded scanner is built from: a change needs a new one. */
+static bool scanner_settings_changed(const mg_config *a, const mg_config *b)
+{
+	return a->scanner != b->scanner || strcmp(a->clamav_database, b->clamav_database) ||
+	       strcmp(a->clamd_socket, b->clamd_socket) ||
+	       a->clamav_max_age != b->clamav_max_age ||
+	       a->scan_max_filesize != b->scan_max_filesize ||
+	       a->scan_max_scansize != b->scan_max_scansize ||
+	       a->scan_max_recursion != b->scan_max_recursion ||
+	       a->scan_max_files != b->scan_max_files || a->scan_max_time != b->scan_max_time ||
+	       a->scan_heuristics_phishing != b->scan_heuristics_phishing;
+}
+
+/* A new scanner is installed: the periodic check starts afresh. */
+static void scanner_renewed(time_t now)
+{
+	daemon_state.retry_at = 0;
+	daemon_state.retry_wait = 0;
+	daemon_state.stale_warn_at = now + STALE_REPEAT_S;	/* the load warned */
+}
+
+/* On reload: the scanner to install with cfg (*sc, NULL for none): a new
+ * one when the settings it is built from changed or its signatures did,
+ * else the current one.  False when new settings need a scanner that
+ * cannot be loaded; new signatures that do not load keep the current one. */
+static bool scanner_for(const mg_config *old, const mg_config *cfg, mg_scanner *cur,
+			mg_scanner **sc)
+{
+	bool settings = scanner_settings_changed(old, cfg) || !cur;
+	char *err = NULL;
+
+	*sc = NULL;
+	if (cfg->scanner == MG_SCANNER_NONE) {
+		if (old->scanner != MG_SCANNER_NONE)
+			mg_log(MG_LOG_WARNING, NULL, "reload: scanner = none: mail is no longer "
+			       "scanned for viruses");
+		return true;
+	}
+	if (!settings && !mg_scanner_db_changed(cur)) {
+		*sc = mg_scanner_ref(cur);
+		return true;
+	}
+	*sc = mg_scanner_load(cfg, &err);
+	if (*sc)
+		scanner_renewed(time(NULL));
+	else if (settings)
+		mg_log(MG_LOG_ERR, NULL, "reload: scanner: %s", err);
+	else {
+		mg_log(MG_LOG_ERR, NULL, "reload: new signatures do not load, the loaded ones "
+		       "stay: %s", err);
+		*sc = mg_scanner_ref(cur);
+	}
+	g_free(err);
+	return *sc || !settings;
+}
+
+/* After a failed load: the next try waits twice as long, up to an hour. */
+static unsigned retry_later(const mg_config *cfg, time_t now)
+{
+	unsigned wait = MAX(daemon_state.retry_wait * 2, MAX(cfg->scanner_check_interval, 1u));
+
+	daemon_state.retry_wait = MIN(wait, (unsigned)RETRY_MAX_S);
+	daemon_state.retry_at = now + daemon_state.retry_wait;
+	return daemon_state.retry_wait;
+}
+
+/* clamav_database changed: a new scanner beside the current one. */
+static void renew_scanner(mg_snapshot *snap, time_t now)
+{
+	const mg_config *cfg = mg_snapshot_config(snap);
+	char *err = NULL;
+	mg_scanner *sc = mg_scanner_load(cfg, &err);
+
+	if (!sc) {
+		unsigned wait = retry_later(cfg, now);
+		mg_log(MG_LOG_ERR, NULL, "scanner reload failed, the loaded signatures stay "
+		       "(next try in %u s): %s", wait, err);
+		g_free(err);
+		return;
+	}
+	mg_snapshot_install(mg_snapshot_ref(snap), sc);
+	scanner_renewed(now);
+	mg_log(MG_LOG_INFO, NULL, "scanner reloaded: %s changed", cfg->clamav_database);
+}
+
+static void warn_if_stale(const mg_scanner *sc, time_t now)
+{
+	if (!mg_scanner_db_stale(sc, now) || now < daemon_state.stale_warn_at)
+		return;
+	daemon_state.stale_warn_at = now + STALE_REPEAT_S;
+	char *what = mg_scanner_describe(sc);
+	mg_log(MG_LOG_WARNING, NULL, "signatures are %lld days old: is freshclam updating "
+	       "them? (%s)", (long long)((now - mg_scanner_db_time(sc)) / 86400), what);
+	g_free(what);
+}
+
+/* The periodic check (scanner_check_interval).  Only for libclamav: a
+ * clamd scanner's signature age is the one clamd had when it was asked,
+ * and clamd reloads its signatures itself. */
+static void check_signatures(void)
+{
+	mg_scanner *sc;
+	mg_snapshot *snap = mg_snapshot_take(&sc);
+	time_t now = time(NULL);
+
+	if (snap && sc && mg_snapshot_config(snap)->scanner == MG_SCANNER_CLAMAV) {
+		if (now >= daemon_state.retry_at && mg_scanner_db_changed(sc))
+			renew_scanner(snap, now);
+		warn_if_stale(sc, now);
+	}
+	mg_scanner_unref(sc);
+	mg_snapshot_unref(snap);
+}
+
 /* ---- snapshots and signals ------------------------------------------------- */
 
-static bool install_snapshot(mg_config *cfg)
+/* Installs cfg with sc (taking the reference to sc, also on failure). */
+static bool install_snapshot(mg_config *cfg, mg_scanner *sc)
 {
 	char *err = NULL;
 	mg_snapshot *s = mg_snapshot_new(cfg, daemon_state.generation + 1, &err);
@@ -306,10 +507,11 @@ static bool install_snapshot(mg_config *cfg)
 	if (!s) {
 		mg_log(MG_LOG_ERR, NULL, "quarantine: %s", err ? err : "cannot be opened");
 		g_free(err);
+		mg_scanner_unref(sc);
 		return false;
 	}
 	daemon_state.generation++;
-	mg_snapshot_set_current(s);
+	mg_snapshot_install(s, sc);
 	mg_log_set_facility(cfg->log_facility);
 	return true;
 }
@@ -329,37 +531,67 @@ static void note_restart_only(const mg_config *old, const mg_config *cfg)
 		       "restart");
 }
 
+/* cfg (loaded) and the scanner for it become current, or nothing does. */
+static void reload_with(mg_config *cfg, const mg_config *old, mg_scanner *cur)
+{
+	mg_scanner *sc;
+
+	if (!scanner_for(old, cfg, cur, &sc)) {
+		mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays",
+		       daemon_state.generation);
+		return;
+	}
+	note_restart_only(old, cfg);
+	if (install_snapshot(cfg, sc))
+		mg_log(MG_LOG_INFO, NULL, "reloaded %s (generation %u)",
+		       daemon_state.config_path, daemon_state.generation);
+	else
+		mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays",
+		       daemon_state.generation);
+}
+
 static void reload(void)
 {
 	char *err = NULL;
 	mg_config *cfg = mg_config_load(daemon_state.config_path, &err);
-	mg_snapshot *old = mg_snapshot_current();
+	mg_scanner *cur;
+	mg_snapshot *old = mg_snapshot_take(&cur);
 
-	if (!cfg) {
+	if (!cfg)
 		mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays: %s",
 		       daemon_state.generation, err);
-	} else {
-		note_restart_only(mg_snapshot_config(old), cfg);
-		if (install_snapshot(cfg))
-			mg_log(MG_LOG_INFO, NULL, "reloaded %s (generation %u)",
-			       daemon_state.config_path, daemon_state.generation);
-		else
-			mg_log(MG_LOG_ERR, NULL, "reload failed, generation %u stays",
-			       daemon_state.generation);
-		mg_config_unref(cfg);
-	}
+	else
+		reload_with(cfg, mg_snapshot_config(old), cur);
+	mg_config_unref(cfg);
+	mg_scanner_unref(cur);
 	mg_snapshot_unref(old);
 	g_free(err);
+}
+
+/* Seconds between signature checks (0: none) by the current settings. */
+static unsigned check_interval(void)
+{
+	mg_scanner *sc;
+	mg_snapshot *snap = mg_snapshot_take(&sc);
+	unsigned n = snap && sc ? mg_snapshot_config(snap)->scanner_check_interval : 0;
+
+	mg_scanner_unref(sc);
+	mg_snapshot_unref(snap);
+	return n;
 }
 
 static gpointer signal_thread(gpointer data)
 {
 	sigset_t *set = data;
-	int sig;
 
-	for (;;)
-		if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
+	for (;;) {
+		struct timespec wait = { .tv_sec = check_interval() };
+		int sig = wait.tv_sec ? sigtimedwait(set, NULL, &wait) : sigwaitinfo(set, NULL);
+		if (sig == SIGUSR1)
 			reload();
+		else if (sig < 0 && errno == EAGAIN)
+			check_signatures();
+	}
 	return NULL;
 }
 
@@ -383,7 +615,8 @@ static void block_signals(sigset_t *usr1)
 
 /* ---- main ------------------------------------------------------------------ */
 
-static int start(const options *o, mg_config *cfg)
+/* Takes the reference to sc. */
+static int start(const options *o, mg_config *cfg, mg_scanner *sc)
 {
 	int rc = open_socket(cfg);
 
@@ -393,8 +626,11 @@ static int start(const options *o, mg_config *cfg)
 		rc = write_pidfile(o->pidfile);
 	if (rc == EX_OK)
 		rc = drop_privileges(o->user ? o->user : cfg->user);
-	if (rc == EX_OK && !install_snapshot(cfg))
+	if (rc != EX_OK)
+		mg_scanner_unref(sc);
+	else if (!install_snapshot(cfg, sc))
 		rc = EX_CANTCREAT;
+	scanner_renewed(time(NULL));
 	return rc;
 }
 
@@ -414,6 +650,37 @@ static int run(const mg_config *cfg)
 	return rc;
 }
 
+/* -n: the settings (checked by load_config) and the scanner they name. */
+static int check_only(const mg_config *cfg)
+{
+	mg_scanner *sc;
+	int rc = start_scanner(cfg, &sc);
+
+	mg_scanner_unref(sc);
+	return rc;
+}
+
+static int daemon_main(const options *o, mg_config *cfg, sigset_t *set)
+{
+	mg_scanner *sc;
+
+	mg_log_open(PROGRAM, cfg->log_facility, o->foreground);
+	daemon_state.log_open = true;
+	int rc = start_scanner(cfg, &sc);
+	if (rc != EX_OK)
+		return rc;
+	mg_engine_init();
+	rc = start(o, cfg, sc);
+	if (rc == EX_OK) {
+		g_thread_unref(g_thread_new("mugaika-signals", signal_thread, set));
+		rc = run(cfg);
+	}
+	if (o->pidfile)
+		unlink(o->pidfile);
+	mg_snapshot_install(NULL, NULL);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	options *o = &daemon_state.opt;
@@ -424,20 +691,9 @@ int main(int argc, char **argv)
 		return rc;
 	block_signals(&set);
 	mg_config *cfg = load_config(o, &rc);
-	if (!cfg || o->check_only)
-		goto out;
-	mg_log_open(PROGRAM, cfg->log_facility, o->foreground);
-	mg_engine_init();
-	rc = start(o, cfg);
-	if (rc == EX_OK) {
-		g_thread_unref(g_thread_new("mugaika-signals", signal_thread, &set));
-		rc = run(cfg);
-	}
-	if (o->pidfile)
-		unlink(o->pidfile);
-	mg_snapshot_set_current(NULL);
+	if (cfg)
+		rc = o->check_only ? check_only(cfg) : daemon_main(o, cfg, &set);
 	mg_log_close();
-out:
 	mg_config_unref(cfg);
 	g_free(daemon_state.config_path);
 	g_free(daemon_state.socket);

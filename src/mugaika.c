@@ -1,9 +1,10 @@
 /*
  * mugaika.c - the command-line tool: mugaika VERB [options].
  *
- * Verbs so far: sanitize (run the engine on one message, exactly as the
- * milter would, and print the safe message and the verdict) and list (the
- * originals kept in the quarantine, cmd_list.c).  Exit codes
+ * Verbs: sanitize (run the engine on one message, exactly as the milter
+ * would, and print the safe message and the verdict); the helpdesk's list,
+ * show, release, delete, purge, audit and stats on the quarantine
+ * (cmd_*.c, see commands.h).  Exit codes
  * follow sysexits(3): 0 done, 1 the message must not be delivered,
  * 64 usage, 66 input unreadable, 73 output not writable, 75 internal error
  * (tempfail), 78 configuration error.  Every verb takes --config FILE.
@@ -26,7 +27,19 @@ static void usage(FILE *f)
 {
 	fputs("usage: mugaika sanitize [--config FILE] [--verdict FILE|-] [--output FILE]\n"
 	      "                        [--id ID] [--now TIME] [FILE]\n"
-	      "       mugaika list [--config FILE] [--json] [--limit N]\n"
+	      "       mugaika list [--config FILE] [--json] [--limit N] [--since T] [--until T]\n"
+	      "                    [--from ADDR] [--to ADDR] [--subject TEXT] [--reason R]\n"
+	      "                    [--status held|released|deleted]\n"
+	      "       mugaika show [--config FILE] [--json] [--raw] [--reason TEXT] ID\n"
+	      "       mugaika release [--config FILE] [--reason TEXT] [--force] "
+	      "[--force-recipient]\n"
+	      "                       (--to RCPT [--to RCPT ...] | --all) ID\n"
+	      "       mugaika delete [--config FILE] [--reason TEXT] ID...\n"
+	      "       mugaika delete [--config FILE] [--reason TEXT] [--dry-run] --matching "
+	      "FILTERS\n"
+	      "       mugaika purge [--config FILE] [--reason TEXT] [--dry-run]\n"
+	      "       mugaika audit list|export|verify|head [--config FILE] [options]\n"
+	      "       mugaika stats [--config FILE] [--json]\n"
 	      "       mugaika --version\n"
 	      "See mugaika(1).\n", f);
 }
@@ -114,6 +127,24 @@ static mg_config *load_config(const char *path)
 	return cfg;
 }
 
+/* The scanner the config asks for; false (and a message naming the setting
+ * to fix) when it cannot be loaded: scanning was asked for, so the message
+ * must not be passed unscanned. */
+static bool load_scanner(const mg_config *cfg, mg_scanner **out)
+{
+	char *err = NULL;
+
+	*out = NULL;
+	if (cfg->scanner == MG_SCANNER_NONE)
+		return true;
+	*out = mg_scanner_load(cfg, &err);
+	if (*out)
+		return true;
+	fprintf(stderr, "mugaika: cannot scan: %s\n", err ? err : "scanner not loaded");
+	g_free(err);
+	return false;
+}
+
 static int exit_code(const mg_verdict *v)
 {
 	switch (v->action) {
@@ -183,7 +214,15 @@ static int cmd_sanitize(int argc, char **argv)
 		return EX_NOINPUT;
 	}
 	mg_engine_init();
-	mg_result *r = mg_sanitize(raw, len, cfg, o.id, o.now);
+	mg_scanner *scanner = NULL;
+	if (!load_scanner(cfg, &scanner)) {
+		g_free(raw);
+		mg_config_unref(cfg);
+		return EX_TEMPFAIL;
+	}
+	mg_result *r = mg_engine_run(raw, len, cfg, scanner, MG_MODE_SANITIZE, o.id, o.now);
+	if (scanner)
+		mg_scanner_unref(scanner);
 	rc = exit_code(r->verdict);
 	if (!write_output(o.output, r->message, r->message_len, false))
 		rc = EX_CANTCREAT;
@@ -215,8 +254,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "sanitize") == 0)
 		return cmd_sanitize(argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return mg_cmd_list(argc - 1, argv + 1);
+	static const struct {
+		const char *verb;
+		int (*run)(int, char **);
+	} verbs[] = {
+		{ "list", mg_cmd_list }, { "show", mg_cmd_show },
+		{ "release", mg_cmd_release }, { "delete", mg_cmd_delete },
+		{ "purge", mg_cmd_purge }, { "audit", mg_cmd_audit },
+		{ "stats", mg_cmd_stats },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		if (strcmp(argv[1], verbs[i].verb) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "mugaika: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EX_USAGE;

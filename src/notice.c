@@ -19,8 +19,10 @@ typedef struct {
 	const char *html, *converted, *removed, *links_defanged, *links_removed,
 		*mismatch, *signature, *encrypted, *limit, *replaced, *forged,
 		*unnamed, *bytes, *why_inline, *why_signature, *why_encrypted,
-		*why_uuencode, *why_yenc, *why_partial, *why_external, *why_limit,
-		*open, *sep, *close;
+		*why_uuencode, *why_yenc, *why_partial, *why_external, *why_limit, *why_virus,
+		*open, *sep, *close, *virus, *suspicious, *cannot_inspect,
+		*password, *banned, *mismatch_type, *true_type, *found_virus,
+		*found_suspicious, *caution, *contents, *more, *member_encrypted;
 } phrases;
 
 static const phrases ja = {
@@ -45,7 +47,21 @@ static const phrases ja = {
 	.why_partial = "分割メッセージ",
 	.why_external = "外部参照",
 	.why_limit = "上限超過のため未処理",
+	.why_virus = "ウイルスを含む本文",
 	.open = "（", .sep = "、", .close = "）",
+	.virus = "・ウイルスを検出しました（%s）",
+	.suspicious = "・不審な内容を検出しました（%s）",
+	.cannot_inspect = "・暗号化されているなどの理由で、中身を検査できないファイルがありました",
+	.password = "・パスワード付きZIPなど暗号化されたファイルのため、中身を検査できませんでした",
+	.banned = "・実行ファイルなど危険な種類のファイルがありました。開かないでください",
+	.mismatch_type = "・拡張子と実際の種類が異なるファイルがありました",
+	.true_type = "      実際の種類: %s",
+	.found_virus = "      ウイルス: %s",
+	.found_suspicious = "      不審: %s",
+	.caution = "      注意: %s",
+	.contents = "      内容: %s",
+	.more = "ほか %s 件",
+	.member_encrypted = "暗号化",
 };
 
 static const phrases en = {
@@ -70,7 +86,42 @@ static const phrases en = {
 	.why_partial = "message fragment",
 	.why_external = "external reference",
 	.why_limit = "not processed: limit exceeded",
+	.why_virus = "text carrying a virus",
 	.open = " (", .sep = ", ", .close = ")",
+	.virus = "- A virus was found (%s)",
+	.suspicious = "- Suspicious content was found (%s)",
+	.cannot_inspect = "- A file could not be inspected (encrypted or unreadable)",
+	.password = "- A password-protected ZIP or other encrypted file could not be inspected",
+	.banned = "- A dangerous kind of file (an executable, for example) was attached: do not open it",
+	.mismatch_type = "- A file's name does not match what it really is",
+	.true_type = "      True type: %s",
+	.found_virus = "      Virus: %s",
+	.found_suspicious = "      Suspicious: %s",
+	.caution = "      Caution: %s",
+	.contents = "      Contents: %s",
+	.more = "and %s more",
+	.member_encrypted = "encrypted",
+};
+
+/* Words for the classifier's finding codes (classify.h), ja and en. */
+static const struct { const char *code, *ja, *en; } finding_words[] = {
+	{ "executable", "実行ファイル", "executable" },
+	{ "double_extension", "二重拡張子", "double extension" },
+	{ "bidi_name", "名前に文字の向きを変える制御文字", "bidi control in the name" },
+	{ "trailing_dot", "名前の末尾に点や空白", "name ends in dots or spaces" },
+	{ "clsid_name", "CLSID付きの名前", "CLSID in the name" },
+	{ "suspicious_name", "名前に見えない文字", "invisible characters in the name" },
+	{ "type_mismatch", "拡張子と実際の種類が異なる", "name and true type differ" },
+	{ "encrypted_document", "パスワード付き文書", "password-protected document" },
+	{ "smime_encrypted", "S/MIME暗号化", "S/MIME encrypted" },
+	{ "smime_opaque", "S/MIME署名の中身", "inside an S/MIME signature" },
+	{ "pgp_encrypted", "PGP暗号化", "PGP encrypted" },
+	{ "encrypted_archive", "パスワード付き圧縮ファイル", "password-protected archive" },
+	{ "archive_unreadable", "読み取れない圧縮ファイル", "unreadable archive" },
+	{ "archive_bomb", "展開すると巨大になる圧縮ファイル", "archive bomb" },
+	{ "archive_depth", "圧縮ファイルの入れ子が深すぎる", "archives nested too deep" },
+	{ "archive_executable", "圧縮ファイル内に実行ファイル", "executable inside the archive" },
+	{ "archive_suspicious_name", "圧縮ファイル内に不審な名前", "suspicious name inside the archive" },
 };
 
 /* Appends phrase as a new line, its "%s" replaced by arg. */
@@ -133,6 +184,56 @@ static char *limit_names(const mg_verdict *v)
 	return g_string_free(s, FALSE);
 }
 
+/* Detection names of one kind, joined. */
+static char *detection_names(const mg_verdict *v, bool virus)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < v->detections->len; i++) {
+		const mg_detection *d = v->detections->pdata[i];
+		if (d->virus != virus || (s->len && strstr(s->str, d->name)))
+			continue;
+		if (s->len)
+			g_string_append(s, ", ");
+		g_string_append(s, d->name);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void add_detections(GString *s, const mg_verdict *v, const phrases *p)
+{
+	for (int virus = 1; virus >= 0; virus--) {
+		char *names = detection_names(v, virus);
+		if (*names)
+			add_phrase(s, virus ? p->virus : p->suspicious, names);
+		g_free(names);
+	}
+}
+
+static bool any_finding(const mg_verdict *v, const char *code)
+{
+	for (guint i = 0; i < v->removed->len; i++) {
+		const mg_removed *r = v->removed->pdata[i];
+		if (r->findings && g_strv_contains((const char *const *)r->findings, code))
+			return true;
+	}
+	return false;
+}
+
+/* What the classifier found, in words a recipient understands. */
+static void add_classified(GString *s, const mg_verdict *v, const phrases *p)
+{
+	if (any_finding(v, "encrypted_archive") || any_finding(v, "encrypted_document"))
+		add_phrase(s, p->password, NULL);
+	else if (v->reasons & MG_R_CANNOT_INSPECT && !(v->reasons & MG_R_ENCRYPTED))
+		add_phrase(s, p->cannot_inspect, NULL);
+	if (any_finding(v, "executable") || any_finding(v, "archive_executable") ||
+	    any_finding(v, "clsid_name"))
+		add_phrase(s, p->banned, NULL);
+	if (any_finding(v, "type_mismatch"))
+		add_phrase(s, p->mismatch_type, NULL);
+}
+
 static char *render_actions(const mg_verdict *v, const mg_config *cfg, const phrases *p)
 {
 	GString *s = g_string_new(NULL);
@@ -156,6 +257,8 @@ static char *render_actions(const mg_verdict *v, const mg_config *cfg, const phr
 		add_count(s, p->mismatch, v->links_mismatch);
 	if (v->replacements)
 		add_count(s, p->replaced, v->replacements);
+	add_detections(s, v, p);
+	add_classified(s, v, p);
 	if (v->reasons & MG_R_FORGED_HEADER)
 		add_phrase(s, p->forged, NULL);
 	if (v->limits->len) {
@@ -177,6 +280,7 @@ static const char *why_label(const char *why, const phrases *p)
 		{ "partial", offsetof(phrases, why_partial) },
 		{ "external-body", offsetof(phrases, why_external) },
 		{ "limit", offsetof(phrases, why_limit) },
+		{ "virus", offsetof(phrases, why_virus) },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
@@ -200,6 +304,69 @@ static char *thousands(size_t n)
 	return g_string_free(s, FALSE);
 }
 
+static bool english_phrases(const phrases *p)
+{
+	return p == &en;
+}
+
+static void render_findings(GString *s, char **findings, const phrases *p)
+{
+	GString *words = g_string_new(NULL);
+
+	for (char **f = findings; f && *f; f++)
+		for (size_t i = 0; i < G_N_ELEMENTS(finding_words); i++) {
+			if (strcmp(*f, finding_words[i].code) != 0)
+				continue;
+			if (words->len)
+				g_string_append(words, p->sep);
+			g_string_append(words, english_phrases(p) ? finding_words[i].en : finding_words[i].ja);
+		}
+	if (words->len)
+		add_phrase(s, p->caution, words->str);
+	g_string_free(words, TRUE);
+}
+
+#define MEMBERS_SHOWN 10
+
+static void render_members(GString *s, const GPtrArray *members, const phrases *p)
+{
+	GString *list = g_string_new(NULL);
+
+	for (guint i = 0; members && i < members->len && i < MEMBERS_SHOWN; i++) {
+		const mg_removed_member *m = members->pdata[i];
+		if (list->len)
+			g_string_append(list, p->sep);
+		g_string_append(list, m->name);
+		if (m->encrypted)
+			g_string_append_printf(list, "%s%s%s", p->open, p->member_encrypted, p->close);
+	}
+	if (members && members->len > MEMBERS_SHOWN) {
+		char n[32];
+		g_snprintf(n, sizeof n, "%u", members->len - MEMBERS_SHOWN);
+		g_string_append(list, p->sep);
+		const char *mark = strstr(p->more, "%s");
+		g_string_append_len(list, p->more, mark - p->more);
+		g_string_append(list, n);
+		g_string_append(list, mark + 2);
+	}
+	if (list->len)
+		add_phrase(s, p->contents, list->str);
+	g_string_free(list, TRUE);
+}
+
+/* True type, detection, findings and archive listing of a removed part. */
+static void render_removed_findings(GString *s, const mg_removed *r, const phrases *p)
+{
+	if (r->true_type && r->findings &&
+	    g_strv_contains((const char *const *)r->findings, "type_mismatch"))
+		add_phrase(s, p->true_type, r->true_type);
+	if (r->detection)
+		add_phrase(s, g_str_has_prefix(r->detection, "Heuristics.") ? p->found_suspicious
+									   : p->found_virus, r->detection);
+	render_findings(s, r->findings, p);
+	render_members(s, r->members, p);
+}
+
 static void render_one_removed(GString *s, unsigned n, const mg_removed *r, const phrases *p)
 {
 	const char *label = why_label(r->why, p);
@@ -212,6 +379,7 @@ static void render_one_removed(GString *s, unsigned n, const mg_removed *r, cons
 	g_string_append(s, p->close);
 	if (r->sha256[0])
 		add_line(s, "      SHA-256: %s", r->sha256);
+	render_removed_findings(s, r, p);
 	g_free(size);
 }
 

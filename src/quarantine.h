@@ -1,6 +1,8 @@
 /*
  * quarantine.h - the store of kept originals: spool files, the SQLite
- * index, and (later) the audit chain and release over SMTP.
+ * index and the audit log in it (audit.h); the helpdesk's queries and
+ * changes (mugaika list, show, release, delete, purge, stats).  The SMTP
+ * side of a release is release.h.
  *
  * Write side (used by mugaika-milter): an original is written to a temp file
  * in the spool, fsync'd, renamed to its ID, the directory fsync'd, and only
@@ -36,6 +38,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "audit.h"
 #include "conf.h"
 
 typedef struct mg_store mg_store;
@@ -96,16 +99,19 @@ unsigned mg_store_note_failure(mg_store *s, const char *retry_key);
 
 /* ---- additions ------------------------------------------------------------ */
 
-/* The schema version this program writes and understands. */
-#define MG_STORE_SCHEMA_VERSION 1
+/* The schema version this program writes and understands (2 added the
+ * audit log: see quarantine.c). */
+#define MG_STORE_SCHEMA_VERSION 2
 
 /* True when id has the form mg_store_new_id() makes; only such IDs ever
  * name a spool file. */
 bool mg_store_id_valid(const char *id);
 
-/* Opens an existing spool and index for reading (mugaika list, show):
- * creates nothing, changes nothing; mg_store_keep and note_failure fail.
- * NULL with *err when either is missing or unreadable. */
+/* Opens an existing spool and index for reading (mugaika list, stats,
+ * audit): creates nothing, changes nothing; mg_store_keep, note_failure and
+ * everything that writes fail.  An index of an older schema version is
+ * read as it is (it is upgraded by the next writable open).  NULL with
+ * *err when either is missing or unreadable. */
 mg_store *mg_store_open_readonly(const mg_config *cfg, char **err);
 
 /* The message of the last failure on s (borrowed, valid until the next
@@ -146,5 +152,109 @@ GPtrArray *mg_store_list(mg_store *s, unsigned limit, char **err);
  * changed or undecryptable file.  (The caller records the audit row.) */
 bool mg_store_read(mg_store *s, const char *id, char **raw, size_t *len,
 		   char **meta_json, char **err);
+
+/* ---- helpdesk: finding, showing, releasing, removing (mugaika(1)) --------- */
+
+/* The schema version of the index as opened. */
+int mg_store_schema(mg_store *s);
+
+/* Which kept originals mg_store_find returns; a zero or NULL field does
+ * not filter.  Text matches ignore ASCII case and compare NFKC forms, so
+ * half-width ｶﾀｶﾅ finds full-width カタカナ. */
+typedef struct {
+	time_t since, until;    /* received at or after since, before until */
+	const char *from;       /* part of the envelope sender or of From */
+	const char *to;         /* part of an envelope recipient */
+	const char *subject;    /* part of the decoded Subject */
+	const char *reason;     /* a reason code, exactly */
+	const char *status;     /* held, released or deleted; NULL: not deleted */
+	unsigned limit;         /* at most this many, newest first (0: all) */
+} mg_store_filter;
+
+/* Like mg_store_list, through the filter f. */
+GPtrArray *mg_store_find(mg_store *s, const mg_store_filter *f, char **err);
+
+/* A part the verdict says was removed. */
+typedef struct {
+	char *part, *filename, *content_type, *why, *sha256;	/* NULL when unknown */
+	gint64 size;            /* decoded bytes, -1 when unknown */
+} mg_removed_part;
+
+/* One kept original with all the index knows of it (mugaika show). */
+typedef struct {
+	mg_kept *kept;          /* rcpts in envelope order */
+	char *verdict;          /* the verdict as compact, valid JSON, or NULL */
+	char *status_at, *status_by;	/* last change of status, or NULL */
+	GPtrArray *released_at; /* char* per kept->rcpts entry, NULL: not released */
+	GPtrArray *released_by;
+	GPtrArray *removed;     /* mg_removed_part* */
+} mg_kept_detail;
+
+/* Everything about id, whatever its status; NULL with *err when unknown. */
+mg_kept_detail *mg_store_detail(mg_store *s, const char *id, char **err);
+void mg_kept_detail_free(mg_kept_detail *d);
+
+/* Appends r to the audit log in its own transaction and announces the new
+ * head (audit.h).  Record a read BEFORE handing the original out. */
+bool mg_store_audit(mg_store *s, mg_audit_row *r, char **err);
+
+/* Audit rows through f (NULL: all), oldest first; NULL with *err. */
+GPtrArray *mg_store_audit_rows(mg_store *s, const mg_audit_filter *f, char **err);
+
+/* mg_audit_verify on this index (head: NULL or 64 hex digits). */
+bool mg_store_audit_verify(mg_store *s, const char *head, mg_audit_check *c,
+			   char **err);
+
+/* After a release: marks the n recipients in rcpts (as the index spells
+ * them) released now by r's operator, makes the message "released" once
+ * every recipient is, and appends r - all in one transaction.  Addresses
+ * that are not recipients of id are only recorded in r. */
+bool mg_store_mark_released(mg_store *s, const char *id, char *const *rcpts,
+			    guint n, mg_audit_row *r, char **err);
+
+/* Deletes the original of id: status "deleted" and audit row r in one
+ * transaction, then the file.  The index row stays.  A false return with
+ * *err after the commit means the file is still there: run it again. */
+bool mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err);
+
+typedef struct {
+	time_t now;
+	unsigned retention_days;        /* originals older than this go */
+	unsigned audit_retention_days;  /* index and audit rows older than this go */
+	bool dry_run;                   /* count only: change nothing, no audit row */
+} mg_purge_opts;
+
+typedef struct {
+	GPtrArray *originals;   /* char*: IDs whose originals were removed */
+	guint64 rows;           /* index rows removed (deleted ones, past audit retention) */
+	gint64 audit_rows;      /* audit rows pruned */
+	guint unlink_failures;  /* files that could not be removed (see *err) */
+} mg_purge_result;
+
+/* mugaika purge: the originals older than retention_days are deleted (as
+ * mg_store_delete, status_by "purge"), then index rows of deleted
+ * originals and audit rows older than audit_retention_days are removed
+ * and r (action purge, the counts in its detail) appended.  res is the
+ * caller's (mg_purge_result_clear).  False with *err on a failure; a file
+ * that could not be removed is counted, named in *err, and the rest goes on. */
+bool mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
+		    mg_audit_row *r, char **err);
+void mg_purge_result_clear(mg_purge_result *res);
+
+/* What mugaika stats reports from the index. */
+typedef struct {
+	guint64 count[3];       /* held, released, deleted */
+	guint64 bytes[3];       /* their originals' bytes */
+	time_t oldest_held;     /* 0: none held */
+	char *oldest_held_id;
+	GPtrArray *key_ids;     /* char*: key ids of kept originals ("" unencrypted) */
+	GArray *key_counts;     /* guint64, parallel to key_ids */
+	gint64 audit_rows;      /* -1: no audit log (schema version 1) */
+	gint64 audit_head_seq;
+	char audit_head[65];
+} mg_store_stats;
+
+bool mg_store_get_stats(mg_store *s, mg_store_stats *st, char **err);
+void mg_store_stats_clear(mg_store_stats *st);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "html2text.h"
+#include "inspect.h"
 #include "links.h"
 #include "mimewalk.h"
 #include "notice.h"
@@ -155,8 +156,8 @@ static GString *assemble(const char *notice, const GString *text, const GString 
 	return body;
 }
 
-static void walk(GMimeMessage *msg, const mg_config *cfg, mg_verdict *v, GString *text,
-		 GPtrArray *links)
+static void walk(const char *raw, size_t len, GMimeMessage *msg, const mg_config *cfg,
+		 mg_scanner *scanner, mg_mode mode, mg_verdict *v, GString *text, GPtrArray *links)
 {
 	mg_walk w;
 
@@ -165,17 +166,37 @@ static void walk(GMimeMessage *msg, const mg_config *cfg, mg_verdict *v, GString
 	w.v = v;
 	w.text = text;
 	w.links = links;
-	mg_walk_message(&w, msg);
+	w.scanner = scanner;
+	if (scanner && cfg->scan_raw_message)
+		mg_inspect_scan(&w, "raw", NULL, (const guint8 *)raw, len);
+	if (mode == MG_MODE_SCAN_ONLY)
+		mg_walk_scan_only(&w, msg);
+	else
+		mg_walk_message(&w, msg);
+}
+
+/* A virus decides the action: virus_action inbound, reject outbound. */
+static void virus_policy(mg_verdict *v, const mg_config *cfg, mg_mode mode)
+{
+	if (v->action == MG_ACTION_TEMPFAIL || !(v->reasons & MG_R_VIRUS))
+		return;
+	if (mode == MG_MODE_SCAN_ONLY || cfg->virus_action == MG_VIRUS_REJECT)
+		v->action = MG_ACTION_REJECT;
+	else if (cfg->virus_action == MG_VIRUS_DISCARD)
+		v->action = MG_ACTION_DISCARD;
 }
 
 /* No message could be parsed at all: the whole input is a removed part. */
-static void unparseable(const char *raw, size_t len, const mg_config *cfg, mg_verdict *v)
+static void unparseable(const char *raw, size_t len, const mg_config *cfg,
+			mg_scanner *scanner, mg_verdict *v)
 {
 	mg_walk w;
 
 	memset(&w, 0, sizeof w);
 	w.cfg = cfg;
 	w.v = v;
+	w.scanner = scanner;
+	mg_inspect_scan(&w, "1", NULL, (const guint8 *)raw, len);
 	mg_verdict_add_reason(v, MG_R_MALFORMED);
 	mg_verdict_warn(v, "the message could not be parsed");
 	mg_walk_removed(&w, "1", NULL, "message/rfc822", NULL, "malformed",
@@ -198,29 +219,42 @@ static void finish(mg_result *r, GMimeMessage *msg, const mg_config *cfg, const 
 	r->message = g_string_free(out, FALSE);
 }
 
-mg_result *mg_sanitize(const char *raw, size_t len, const mg_config *cfg, const char *id,
-		       time_t now)
+/* Outbound: the verdict only; the message goes on as it came. */
+static mg_result *scan_only(const char *raw, size_t len, const mg_config *cfg,
+			    mg_scanner *scanner, mg_verdict *v, mg_result *r)
 {
-	mg_result *r = g_new0(mg_result, 1);
-	mg_verdict *v = r->verdict = mg_verdict_new(id, now);
+	GMimeMessage *msg = parse(raw, len, v);
+
+	if (msg) {
+		mg_safemsg_inspect(msg, v);
+		walk(raw, len, msg, cfg, scanner, MG_MODE_SCAN_ONLY, v, NULL, NULL);
+		g_object_unref(msg);
+	} else if (scanner) {
+		mg_walk w = { .cfg = cfg, .v = v, .scanner = scanner };
+		mg_inspect_scan(&w, "1", NULL, (const guint8 *)raw, len);
+	}
+	virus_policy(v, cfg, MG_MODE_SCAN_ONLY);
+	v->keep_original = (v->reasons & MG_R_VIRUS) != 0;
+	return r;
+}
+
+/* Inbound: the safe message. */
+static mg_result *sanitize(const char *raw, size_t len, const mg_config *cfg,
+			   mg_scanner *scanner, mg_verdict *v, mg_result *r)
+{
 	GString *text = g_string_new(NULL), *tail = g_string_new(NULL);
 	GPtrArray *links = g_ptr_array_new_with_free_func((GDestroyNotify)mg_link_free);
 	char *err = NULL;
-
-	r->edits = g_ptr_array_new_with_free_func(mg_header_edit_free);
-	v->input_bytes = len;
-	if (len > cfg->max_message_size) {
-		mg_verdict_limit(v, "max_message_size", cfg->max_message_size, len);
-		len = cfg->max_message_size;
-	}
 	GMimeMessage *msg = parse(raw, len, v);
+
 	if (msg) {
 		mg_safemsg_inspect(msg, v);
-		walk(msg, cfg, v, text, links);
+		walk(raw, len, msg, cfg, scanner, MG_MODE_SANITIZE, v, text, links);
 	} else {
-		unparseable(raw, len, cfg, v);
+		unparseable(raw, len, cfg, scanner, v);
 	}
 	settle_links(v, cfg, links, tail);
+	virus_policy(v, cfg, MG_MODE_SANITIZE);
 	v->changed = changed(v);
 	v->keep_original = keep_original(v, cfg);
 	char *notice = mg_notice_render(v, cfg, &err);
@@ -240,6 +274,29 @@ mg_result *mg_sanitize(const char *raw, size_t len, const mg_config *cfg, const 
 	if (msg)
 		g_object_unref(msg);
 	return r;
+}
+
+mg_result *mg_engine_run(const char *raw, size_t len, const mg_config *cfg,
+			 mg_scanner *scanner, mg_mode mode, const char *id, time_t now)
+{
+	mg_result *r = g_new0(mg_result, 1);
+	mg_verdict *v = r->verdict = mg_verdict_new(id, now);
+
+	r->edits = g_ptr_array_new_with_free_func(mg_header_edit_free);
+	v->input_bytes = len;
+	if (len > cfg->max_message_size) {
+		mg_verdict_limit(v, "max_message_size", cfg->max_message_size, len);
+		len = cfg->max_message_size;
+	}
+	if (mode == MG_MODE_SCAN_ONLY)
+		return scan_only(raw, len, cfg, scanner, v, r);
+	return sanitize(raw, len, cfg, scanner, v, r);
+}
+
+mg_result *mg_sanitize(const char *raw, size_t len, const mg_config *cfg, const char *id,
+		       time_t now)
+{
+	return mg_engine_run(raw, len, cfg, NULL, MG_MODE_SANITIZE, id, now);
 }
 
 void mg_result_free(mg_result *r)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "conf.h"
+#include "scan.h"
 #include "verdict.h"
 
 typedef enum {
@@ -47,10 +48,27 @@ typedef struct {
 	size_t message_len;
 } mg_result;
 
+typedef enum {
+	MG_MODE_SANITIZE = 0,  /* inbound: the safe message */
+	MG_MODE_SCAN_ONLY      /* outbound: scan every part, change nothing:
+				  edits empty, body and message NULL; a virus
+				  makes the action reject */
+} mg_mode;
+
 void mg_engine_init(void);
 
 /* Never NULL.  id may be NULL (no original kept yet); now is the time to
- * stamp.  The caller owns the result. */
+ * stamp.  scanner (may be NULL: no virus scanning) scans every decoded part
+ * (and the raw message with scan_raw_message); every removed part is also
+ * classified (classify.h).  A signature detection sets reason virus and the
+ * action from virus_action; a heuristic one reason suspicious; a scan that
+ * fails makes the action tempfail.  The caller decides what a missing
+ * scanner means (the milter tempfails when scanner != none and none is
+ * loaded).  The caller owns the result. */
+mg_result *mg_engine_run(const char *raw, size_t len, const mg_config *cfg,
+			 mg_scanner *scanner, mg_mode mode, const char *id, time_t now);
+
+/* mg_engine_run(raw, len, cfg, NULL, MG_MODE_SANITIZE, id, now). */
 mg_result *mg_sanitize(const char *raw, size_t len, const mg_config *cfg,
 		       const char *id, time_t now);
 

@@ -10,11 +10,17 @@
  *	void mg_snapshot_store_done(mg_snapshot *s, mg_store *store);
  *	void mg_snapshot_set_current(mg_snapshot *s);
  *	mg_snapshot *mg_snapshot_current(void);
+ *	void mg_snapshot_install(mg_snapshot *s, mg_scanner *scanner);
+ *	mg_snapshot *mg_snapshot_take(mg_scanner **scanner);
  *
  * DESCRIPTION
  *	The reference count is atomic; the pool of idle stores and the
  *	current pointer are each guarded by a mutex.  Everything else in a
- *	snapshot is read-only after mg_snapshot_new().
+ *	snapshot is read-only after mg_snapshot_new().  The current scanner
+ *	is scan.c's (mg_scanner_set_current); installing and taking it under
+ *	current_lock as well keeps the pair consistent.  The old snapshot and
+ *	scanner are released after the lock is given up, as freeing a
+ *	signature engine takes a while.
  */
 #include "snapshot.h"
 
@@ -109,6 +115,27 @@ mg_snapshot *mg_snapshot_current(void)
 {
 	g_mutex_lock(&current_lock);
 	mg_snapshot *s = current ? mg_snapshot_ref(current) : NULL;
+	g_mutex_unlock(&current_lock);
+	return s;
+}
+
+void mg_snapshot_install(mg_snapshot *s, mg_scanner *scanner)
+{
+	g_mutex_lock(&current_lock);
+	mg_snapshot *old = current;
+	mg_scanner *old_scanner = mg_scanner_current();
+	current = s;
+	mg_scanner_set_current(scanner);	/* drops its own reference only */
+	g_mutex_unlock(&current_lock);
+	mg_snapshot_unref(old);
+	mg_scanner_unref(old_scanner);
+}
+
+mg_snapshot *mg_snapshot_take(mg_scanner **scanner)
+{
+	g_mutex_lock(&current_lock);
+	mg_snapshot *s = current ? mg_snapshot_ref(current) : NULL;
+	*scanner = mg_scanner_current();
 	g_mutex_unlock(&current_lock);
 	return s;
 }

@@ -9,6 +9,11 @@
  * it until it is done, so a reload never changes the settings of a message
  * in flight, and the old snapshot goes away with its last message.
  *
+ * The virus scanner (scan.h) is installed beside the snapshot and taken
+ * with it, under one lock: a message never sees a configuration without
+ * the scanner that was installed with it (scanner = clamav and no
+ * scanner, say, in the middle of a reload).
+ *
  * Stores (quarantine.h: one thread at a time each) are pooled per
  * snapshot: mg_snapshot_store() lends one (opening another when all are
  * lent), mg_snapshot_store_done() gives it back.
@@ -20,6 +25,7 @@
 
 #include "conf.h"
 #include "quarantine.h"
+#include "scan.h"
 
 typedef struct mg_snapshot mg_snapshot;
 
@@ -41,5 +47,13 @@ void mg_snapshot_store_done(mg_snapshot *s, mg_store *store);
 void mg_snapshot_set_current(mg_snapshot *s);
 /* A new reference to the current snapshot, or NULL before the first. */
 mg_snapshot *mg_snapshot_current(void);
+
+/* Installs s and scanner (NULL: none) together as the current ones,
+ * taking the caller's references to both; the previous ones stay alive
+ * until their last user drops them (mg_scanner_set_current). */
+void mg_snapshot_install(mg_snapshot *s, mg_scanner *scanner);
+/* A new reference to the current snapshot (NULL before the first) and,
+ * in *scanner, to the scanner installed with it (NULL: none). */
+mg_snapshot *mg_snapshot_take(mg_scanner **scanner);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "charset.h"
 #include "html2text.h"
+#include "inspect.h"
 #include "links.h"
 #include "names.h"
 
@@ -339,6 +340,14 @@ void mg_textpart_render(mg_walk *w, GMimePart *part, const char *path, GString *
 
 	if (!raw) {
 		mg_walk_removed(w, path, NULL, "text/plain", NULL, "limit", NULL, 0);
+		return;
+	}
+	if (mg_inspect_scan(w, path, NULL, raw->data, raw->len)) {
+		const mg_detection *d = g_ptr_array_index(w->v->detections, w->v->detections->len - 1);
+		mg_removed *r = mg_walk_removed(w, path, NULL, "text/plain", NULL, "virus",
+						raw->data, raw->len);
+		r->detection = g_strdup(d->name);
+		g_byte_array_free(raw, TRUE);
 		return;
 	}
 	GString *utf8 = to_utf8(w, part, path, raw, sub && g_ascii_strcasecmp(sub, "html") == 0);

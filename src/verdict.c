@@ -25,6 +25,24 @@ static const char *const action_names[] = {
 	"deliver", "reject", "discard", "tempfail",
 };
 
+static void detection_free(gpointer p)
+{
+	mg_detection *d = p;
+
+	g_free(d->part);
+	g_free(d->filename);
+	g_free(d->name);
+	g_free(d);
+}
+
+static void member_free(gpointer p)
+{
+	mg_removed_member *m = p;
+
+	g_free(m->name);
+	g_free(m);
+}
+
 mg_verdict *mg_verdict_new(const char *id, time_t now)
 {
 	mg_verdict *v = g_new0(mg_verdict, 1);
@@ -37,6 +55,7 @@ mg_verdict *mg_verdict_new(const char *id, time_t now)
 	v->removed = g_ptr_array_new_with_free_func((GDestroyNotify)mg_removed_free);
 	v->limits = g_ptr_array_new_with_free_func(g_free);
 	v->warnings = g_ptr_array_new_with_free_func(g_free);
+	v->detections = g_ptr_array_new_with_free_func(detection_free);
 	return v;
 }
 
@@ -49,7 +68,30 @@ void mg_removed_free(mg_removed *r)
 	g_free(r->content_type);
 	g_free(r->disposition);
 	g_free(r->why);
+	g_free(r->true_type);
+	g_strfreev(r->findings);
+	if (r->members)
+		g_ptr_array_free(r->members, TRUE);
+	g_free(r->detection);
 	g_free(r);
+}
+
+void mg_verdict_detection(mg_verdict *v, const char *part, const char *filename,
+			  const char *name, bool virus)
+{
+	mg_detection *d = g_new0(mg_detection, 1);
+
+	d->part = g_strdup(part);
+	d->filename = g_strdup(filename);
+	d->name = g_strdup(name);
+	d->virus = virus;
+	g_ptr_array_add(v->detections, d);
+	mg_verdict_add_reason(v, virus ? MG_R_VIRUS : MG_R_SUSPICIOUS);
+}
+
+GPtrArray *mg_removed_members_new(void)
+{
+	return g_ptr_array_new_with_free_func(member_free);
 }
 
 void mg_verdict_free(mg_verdict *v)
@@ -61,6 +103,7 @@ void mg_verdict_free(mg_verdict *v)
 	g_ptr_array_free(v->removed, TRUE);
 	g_ptr_array_free(v->limits, TRUE);
 	g_ptr_array_free(v->warnings, TRUE);
+	g_ptr_array_free(v->detections, TRUE);
 	g_free(v->id);
 	g_free(v->output_charset);
 	g_free(v->subject);
@@ -190,6 +233,29 @@ static void json_str_field(GString *o, const char *key, const char *val)
 		g_string_append(o, "null");
 }
 
+/* ', "key": "value"' or ', "key": null'. */
+static void json_opt_string(GString *o, const char *key, const char *value)
+{
+	g_string_append(o, ", ");
+	mg_json_string(o, key);
+	g_string_append(o, ": ");
+	if (value)
+		mg_json_string(o, value);
+	else
+		g_string_append(o, "null");
+}
+
+static void json_detection(GString *o, const void *item)
+{
+	const mg_detection *d = item;
+
+	g_string_append(o, "{\"part\": ");
+	mg_json_string(o, d->part);
+	json_opt_string(o, "filename", d->filename);
+	json_opt_string(o, "name", d->name);
+	g_string_append_printf(o, ", \"kind\": \"%s\"}", d->virus ? "virus" : "suspicious");
+}
+
 static void json_removed(GString *o, const void *item)
 {
 	const mg_removed *r = item;
@@ -215,7 +281,23 @@ static void json_removed(GString *o, const void *item)
 		g_string_append(o, "null");
 	g_string_append(o, ", \"why\": ");
 	mg_json_string(o, r->why);
-	g_string_append_c(o, '}');
+	json_opt_string(o, "true_type", r->true_type);
+	json_opt_string(o, "detection", r->detection);
+	g_string_append(o, ", \"findings\": [");
+	for (char **f = r->findings; f && *f; f++) {
+		if (f != r->findings)
+			g_string_append(o, ", ");
+		mg_json_string(o, *f);
+	}
+	g_string_append(o, "], \"members\": [");
+	for (guint i = 0; r->members && i < r->members->len; i++) {
+		const mg_removed_member *m = r->members->pdata[i];
+		g_string_append(o, i ? ", {\"name\": " : "{\"name\": ");
+		mg_json_string(o, m->name);
+		g_string_append_printf(o, ", \"size\": %" G_GUINT64_FORMAT ", \"encrypted\": %s}",
+				       m->size, m->encrypted ? "true" : "false");
+	}
+	g_string_append(o, "]}");
 }
 
 static void json_reasons(GString *o, const mg_verdict *v)
@@ -266,6 +348,7 @@ static void json_warning(GString *o, const void *item)
 static void json_lists(GString *o, const mg_verdict *v)
 {
 	json_array(o, "removed", v->removed, json_removed);
+	json_array(o, "detections", v->detections, json_detection);
 	json_array(o, "limits", v->limits, json_limit);
 	json_array(o, "warnings", v->warnings, json_warning);
 	json_key(o, "warnings_dropped");

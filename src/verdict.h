@@ -57,7 +57,26 @@ typedef struct {
 	size_t size;         /* decoded bytes */
 	char sha256[65];     /* hex of the decoded bytes */
 	char *why;           /* short reason code: attachment, inline, signature, encrypted, uuencode, ... */
+	char *true_type;     /* libmagic's type, or NULL when not classified */
+	char **findings;     /* NULL-terminated codes from classify.h ("double_extension"), or NULL */
+	GPtrArray *members;  /* mg_removed_member*: archive listing, or NULL */
+	char *detection;     /* scanner detection name, or NULL */
 } mg_removed;
+
+/* One member of a removed archive. */
+typedef struct {
+	char *name;          /* display-safe path inside the archive */
+	guint64 size;
+	bool encrypted;
+} mg_removed_member;
+
+/* A scanner detection (virus or heuristic) in some part. */
+typedef struct {
+	char *part;          /* MIME part number, "raw" for the whole message */
+	char *filename;      /* display-safe, or NULL */
+	char *name;          /* the scanner's name for it */
+	bool virus;          /* signature detection; false: heuristic (suspicious) */
+} mg_detection;
 
 /* A limit that was hit. */
 typedef struct {
@@ -85,6 +104,7 @@ typedef struct {
 	size_t replacements;     /* characters that could not be decoded in any charset */
 	GPtrArray *removed;      /* mg_removed* */
 	GPtrArray *limits;       /* mg_limit_hit* */
+	GPtrArray *detections;   /* mg_detection* */
 	GPtrArray *warnings;     /* char*: parser warnings and charset findings */
 	unsigned warnings_dropped; /* warnings beyond the first 100, counted only */
 	char *subject;           /* decoded Subject (UTF-8), or NULL */
@@ -101,6 +121,11 @@ void mg_verdict_limit(mg_verdict *v, const char *name, size_t limit, size_t seen
 /* Takes ownership of r. */
 void mg_verdict_add_removed(mg_verdict *v, mg_removed *r);
 void mg_removed_free(mg_removed *r);
+/* An empty array for mg_removed.members (frees its members). */
+GPtrArray *mg_removed_members_new(void);
+/* Records a detection (copies the strings) and sets reason virus or suspicious. */
+void mg_verdict_detection(mg_verdict *v, const char *part, const char *filename,
+			  const char *name, bool virus);
 
 const char *mg_action_name(mg_action a);   /* "deliver", "reject", ... */
 const char *mg_reason_name(mg_reason r);   /* "html_converted", ... */

@@ -6,15 +6,17 @@
  *	engine_edits CONFIG ID FILE
  *
  * DESCRIPTION
- *	Runs mg_sanitize() exactly as mugaika sanitize --id ID does and
- *	prints one line per edit, in the engine's order:
+ *	Runs the engine exactly as mugaika sanitize --id ID does (with the
+ *	scanner CONFIG names, loaded here) and prints one line per edit, in
+ *	the engine's order:
  *
  *	    delete NAME INDEX
  *	    change NAME INDEX VALUE
  *	    add NAME VALUE
  *
  *	VALUE is the engine's value with '%', CR and LF written as %25, %0D
- *	and %0A.  Exit status 0, or 2 on a usage or read error.
+ *	and %0A.  Exit status 0, or 2 on a usage or read error or a scanner
+ *	that cannot be loaded.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,15 +61,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mg_config *cfg = mg_config_load(argv[1], &err);
-	if (!cfg || !g_file_get_contents(argv[3], &raw, &len, NULL)) {
+	mg_scanner *scanner = cfg ? mg_scanner_load(cfg, &err) : NULL;
+	if (!cfg || (!scanner && err) || !g_file_get_contents(argv[3], &raw, &len, NULL)) {
 		fprintf(stderr, "engine_edits: %s\n", err ? err : "cannot read the message");
 		return 2;
 	}
 	mg_engine_init();
-	mg_result *r = mg_sanitize(raw, len, cfg, argv[2], time(NULL));
+	mg_result *r = mg_engine_run(raw, len, cfg, scanner, MG_MODE_SANITIZE, argv[2],
+				     time(NULL));
 	for (guint i = 0; i < r->edits->len; i++)
 		print_edit(g_ptr_array_index(r->edits, i));
 	mg_result_free(r);
+	mg_scanner_unref(scanner);
 	mg_config_unref(cfg);
 	g_free(raw);
 	return 0;

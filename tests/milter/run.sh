@@ -5,15 +5,20 @@
 #	tests/milter/run.sh [NAME...]
 #
 # DESCRIPTION
-#	Checks mugaika-milter -n on a good and a bad settings file, then
-#	starts src/mugaika-milter once, in the foreground, with a settings
-#	file in a private temporary directory (its socket, quarantine and log
-#	there too), and runs every tests/milter/NAME.lua (or each NAME given)
-#	with miltertest(8).  A script may come with tests/milter/NAME.conf:
-#	settings appended to the base settings for that script.  The daemon is
-#	not restarted for it: the file is rewritten and the daemon reloads on
-#	SIGUSR1 (this script waits for the "reloaded" line), and it reloads back
-#	to the base settings for the next script that has no NAME.conf.
+#	Checks mugaika-milter -n on a good and a bad settings file and on one
+#	whose signatures cannot be loaded (and that the daemon refuses to
+#	start with it), then starts src/mugaika-milter once, in the
+#	foreground, with a settings file in a private temporary directory (its
+#	socket, quarantine and log there too) and the project's test
+#	signatures (testdata/clamav), and runs every tests/milter/NAME.lua (or
+#	each NAME given) with miltertest(8).  A script may come with
+#	tests/milter/NAME.conf: settings appended to the base settings for
+#	that script, with @TMP@ standing for the private directory (which
+#	holds clamav-copy/, a copy of testdata/clamav a script may change).
+#	The daemon is not restarted for it: the file is rewritten and the
+#	daemon reloads on SIGUSR1 (this script waits for the "reloaded" line),
+#	and it reloads back to the base settings for the next script that has
+#	no NAME.conf.
 #
 #	Last, the stop: a message is still in flight (tests/milter/stop/inflight.lua,
 #	the work slowed by test_delay) when the daemon gets SIGTERM; the
@@ -60,12 +65,15 @@ daemon_pid=
 
 # ---- settings -------------------------------------------------------------
 # The test socket and quarantine; no user switch or socket group (the suite
-# may run as any user); 1K body pieces for miltertest's 1K reply buffer; a
-# small in-memory limit so that large.lua spills.
+# may run as any user); the test signatures; 1K body pieces for
+# miltertest's 1K reply buffer; a small in-memory limit so that large.lua
+# spills.
 cat > "$MG_TMP/base.conf" <<EOF
 socket = unix:$SOCK
 socket_group =
 user =
+scanner = clamav
+clamav_database = $MG_SRCDIR/testdata/clamav
 quarantine_dir = $QDIR
 quarantine_db = $MG_TMP/db/quarantine.db
 max_memory_message = 64K
@@ -79,7 +87,7 @@ config_for() {
 	cat "$MG_TMP/base.conf"
 	if [ -f "$mg_here/$1.conf" ]; then
 		printf '# from %s.conf\n' "$1"
-		cat "$mg_here/$1.conf"
+		sed "s|@TMP@|$MG_TMP|g" "$mg_here/$1.conf"
 	fi
 }
 
@@ -116,6 +124,40 @@ check_n() {
 		mg_pass check-config-bad
 	else
 		mg_fail check-config-bad "exit $rc, expected non-zero and bad.conf:2:" \
+			"$(cat "$MG_TMP/out")"
+	fi
+}
+
+# check_scanner: signatures that cannot be loaded: -n says so (exit 78),
+# and the daemon does not start (78) unless scanner = none.
+check_scanner() {
+	config_for base > "$MG_TMP/noscan.conf"
+	printf 'clamav_database = %s/no-such-dir\nsocket = unix:%s/noscan.sock\n' \
+		"$MG_TMP" "$MG_TMP" >> "$MG_TMP/noscan.conf"
+	"$DAEMON" -n -c "$MG_TMP/noscan.conf" > "$MG_TMP/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 78 ] && grep -q "noscan.conf: clamav_database: .*no-such-dir" "$MG_TMP/out"
+	then
+		mg_pass check-scanner-missing
+	else
+		mg_fail check-scanner-missing "exit $rc, expected 78 naming clamav_database:" \
+			"$(cat "$MG_TMP/out")"
+	fi
+	mg_run_limited 30 "$DAEMON" -f -c "$MG_TMP/noscan.conf" > "$MG_TMP/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 78 ] && grep -q "clamav_database: .*not started" "$MG_TMP/out" &&
+	   [ ! -S "$MG_TMP/noscan.sock" ]; then
+		mg_pass start-scanner-missing
+	else
+		mg_fail start-scanner-missing "exit $rc, expected 78 and no socket:" \
+			"$(cat "$MG_TMP/out")"
+	fi
+	printf 'scanner = none\n' >> "$MG_TMP/noscan.conf"
+	if "$DAEMON" -n -c "$MG_TMP/noscan.conf" > "$MG_TMP/out" 2>&1 &&
+	   grep -q "scanner = none: mail is not scanned" "$MG_TMP/out"; then
+		mg_pass check-scanner-none
+	else
+		mg_fail check-scanner-none "-n refused scanner = none or did not warn:" \
 			"$(cat "$MG_TMP/out")"
 	fi
 }
@@ -196,7 +238,11 @@ stop_daemon() {
 }
 
 # ---- run --------------------------------------------------------------------
+cp -R "$MG_SRCDIR/testdata/clamav" "$MG_TMP/clamav-copy" ||
+	mg_hard_error "cannot copy testdata/clamav"
+chmod -R u+w "$MG_TMP/clamav-copy"
 check_n
+check_scanner
 start_daemon
 trap 'stop_daemon; rm -rf "$MG_TMP"' EXIT
 if [ $# -gt 0 ]; then

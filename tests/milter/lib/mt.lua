@@ -107,8 +107,12 @@ local function ok(r, what)
 	T.check(r == nil, "%s: %s", what, tostring(r))
 end
 
--- Opens the SMTP-level conversation: connect info and HELO.
-function T.hello(conn)
+-- Opens the SMTP-level conversation: connect info and HELO.  daemon_name:
+-- the MTA's {daemon_name} macro at connect (as Postfix sends it), or nil.
+function T.hello(conn, daemon_name)
+	if daemon_name then
+		ok(mt.macro(conn, SMFIC_CONNECT, "{daemon_name}", daemon_name), "connect macro")
+	end
 	ok(mt.conninfo(conn, "client.example.com", "192.0.2.10"), "conninfo")
 	ok(mt.helo(conn, "client.example.com"), "helo")
 end
@@ -315,9 +319,105 @@ function T.kept_file(id)
 	return QDIR .. "/" .. id:sub(1, 8) .. "/" .. id
 end
 
+-- The summary line of qid has id=ID and kept=yes, and the file of ID ends
+-- with msg exactly as sent; returns the ID.
+function T.check_kept(qid, msg)
+	local s = T.summary(qid)
+	local id = s:match(" id=(%S+)")
+	T.check(id ~= nil and id ~= "-" and s:find("kept=yes", 1, true),
+		"%s: no original kept: %s", qid, s)
+	local file = T.kept_file(id)
+	T.check(T.file_exists(file), "%s: no kept original %s", qid, file)
+	local raw = T.raw(msg)
+	T.check(T.read(file):sub(-#raw) == raw, "%s: the kept original differs from the "
+		.. "message sent", qid)
+	return id
+end
+
+-- Lines of the log from byte offset from on that report an error.
+function T.errors_since(from)
+	local errors = {}
+	for line in T.read(LOG):sub(from + 1):gmatch("(.-)\n") do
+		if line:find(" error: ", 1, true) then
+			table.insert(errors, line)
+		end
+	end
+	return errors
+end
+
+-- ---- test messages ----------------------------------------------------------
+
+-- The EICAR test file, made at run time from two pieces of its base64,
+-- so that no file of the tree holds it (scanners on developers' machines
+-- would flag it).
+function T.eicar()
+	return T.base64_decode("WDVPIVAlQEFQWzRcUFpYNTQoUF4pN0NDKTd9JEVJQ0FSLVNUQU5EQVJE" ..
+			       "LUFOVElWSVJVUy1URVNULUZJTEUhJEgrSCo=")
+end
+
+-- A zip of one file name with content, encrypted with a password (zip -P).
+function T.password_zip(name, content)
+	local dir = TMP .. "/pwzip"
+	T.check(os.execute("rm -rf '" .. dir .. "' && mkdir '" .. dir .. "'"), "mkdir %s", dir)
+	local f = io.open(dir .. "/" .. name, "wb")
+	f:write(content)
+	f:close()
+	local _, code = T.shell("cd '" .. dir .. "' && zip -q -P himitsu doc.zip '" .. name .. "'")
+	T.check(code == 0, "zip -P failed (%s)", tostring(code))
+	return T.read(dir .. "/doc.zip")
+end
+
+-- A multipart/mixed message: one text part (opts.text; HTML when
+-- opts.html) and opts.attachments, each { name =, type =, data = } sent in
+-- base64; opts.subject and opts.msgid make messages differ.
+function T.mime(opts)
+	local b = "=_mugaika-test-boundary"
+	local lines = {
+		"From: Sender <sender@example.com>", "To: User <user@example.lg.jp>",
+		"Subject: " .. (opts.subject or "test message"),
+		"Date: Mon, 5 Jan 2026 10:00:00 +0900",
+		"Message-ID: <" .. (opts.msgid or "test") .. "@example.com>",
+		"MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="' .. b .. '"',
+		"", "--" .. b,
+		"Content-Type: text/" .. (opts.html and "html" or "plain") .. "; charset=utf-8",
+		"Content-Transfer-Encoding: 7bit", "", opts.text or "Hello.",
+	}
+	for _, a in ipairs(opts.attachments or {}) do
+		for _, l in ipairs({ "--" .. b, "Content-Type: " .. a.type .. '; name="' .. a.name .. '"',
+				     'Content-Disposition: attachment; filename="' .. a.name .. '"',
+				     "Content-Transfer-Encoding: base64", "", T.base64_encode(a.data) }) do
+			table.insert(lines, l)
+		end
+	end
+	table.insert(lines, "--" .. b .. "--")
+	return T.parse(table.concat(lines, "\n") .. "\n")
+end
+
 -- ---- small things ---------------------------------------------------------
 
 local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+-- Base64 in lines of 76 (joined by LF, no final one).
+function T.base64_encode(s)
+	local out, line = {}, {}
+	for i = 1, #s, 3 do
+		local a, b, c = s:byte(i, i + 2)
+		local n = (a << 16) | ((b or 0) << 8) | (c or 0)
+		local quad = { (n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63 }
+		for k = 1, 4 do
+			local pad = (k == 3 and not b) or (k == 4 and not c)
+			table.insert(line, pad and "=" or b64:sub(quad[k] + 1, quad[k] + 1))
+		end
+		if #line == 76 then
+			table.insert(out, table.concat(line))
+			line = {}
+		end
+	end
+	if #line > 0 then
+		table.insert(out, table.concat(line))
+	end
+	return table.concat(out, "\n")
+end
 
 function T.base64_decode(s)
 	local out, acc, nbits = {}, 0, 0
