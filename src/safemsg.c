@@ -354,6 +354,7 @@ static char *transfer_encode(const char *data, size_t len, GMimeContentEncoding 
 	g_mime_encoding_init_encode(&st, enc);
 	char *out = g_malloc(g_mime_encoding_outlen(&st, len) + 16);
 	*outlen = g_mime_encoding_flush(&st, data, len, out);
+	out[*outlen] = '\0';
 	return out;
 }
 
@@ -366,7 +367,7 @@ static void encode_as(mg_body *out, const char *data, size_t len, const char *ch
 	switch (encoding) {
 	case MG_BODY_8BIT:
 		out->cte = strcmp(charset, "utf-8") == 0 ? "8bit" : "7bit";
-		out->data = g_memdup2(data, len);
+		out->data = g_strndup(data, len);   /* text: no NUL inside */
 		out->len = len;
 		break;
 	case MG_BODY_QP:

@@ -42,7 +42,7 @@ typedef struct {
 typedef struct {
 	mg_verdict *verdict;
 	GPtrArray *edits;     /* mg_header_edit*, in the order to apply */
-	char *body;           /* new body, transfer-encoded, '\n' line ends */
+	char *body;           /* new body, transfer-encoded, '\n' line ends, NUL-terminated */
 	size_t body_len;
 	char *message;        /* the whole safe message: headers + blank line + body */
 	size_t message_len;

@@ -189,7 +189,7 @@ settle() {
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "== mugaika end-to-end benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm)," \
 	"${cpu:-unknown CPU}, $(getconf _NPROCESSORS_ONLN) CPUs"
-echo "== Postfix $(postconf -h mail_version), daemon $daemon, keep_originals = $keep_originals"
+echo "== Postfix $(postconf -d -h mail_version 2>/dev/null), daemon $daemon, keep_originals = $keep_originals"
 if [ -d "$dir/msgs/small" ] && [ -n "$keep" ]; then
 	echo "== reusing the messages in $dir/msgs"
 else

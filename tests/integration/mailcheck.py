@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """mailcheck.py - helpers of the integration test and the demo.
 
-    mailcheck.py freeports N FIRST        N free loopback TCP ports, from FIRST up
+    mailcheck.py freeports N FIRST        N free loopback TCP ports, from FIRST
+                                          up (FIRST "random": from a random
+                                          port in 10025-19999)
     mailcheck.py portopen PORT            exit 0 when 127.0.0.1:PORT accepts
+    mailcheck.py banner PORT TOKEN        exit 0 when 127.0.0.1:PORT greets
+                                          with a banner holding TOKEN, 2 when
+                                          with another banner, 1 when closed
     mailcheck.py wire MESSAGE CANON WIRE  the message as sent over SMTP
-    mailcheck.py check [options]          checks on one delivered message
+    mailcheck.py wire-list LIST DIR       the same for each "NAME FILE" line
+                                          of LIST: DIR/NAME.canon, DIR/NAME.wire
+    mailcheck.py check [options]          checks on delivered messages
     mailcheck.py show FILE...             a delivered message, decoded to read
     mailcheck.py sample DIR N             N corpus messages (every Japanese-
                                           header one, then evenly spread)
@@ -17,7 +24,10 @@ and ending in "\\r\\n." for swaks --no-data-fixup (swaks adds the last CRLF).
 
 check prints one line per check, "PASS NAME" or "FAIL NAME<TAB>why" (why
 may run over several TAB-separated pieces); tests/integration/run.sh turns
-them into its "ok"/"FAIL" lines.  The checks (NAME is --name):
+them into its "ok"/"FAIL" lines.  Options: --cases FILE (lines of
+TAB-separated NAME, RCPT, DELIVERED, KEPT, CANON, SANITIZED: one message
+each), --list (mugaika list --json output), --sender, --sample-conf
+(conf/mugaika.conf), --notice (conf/notice.ja.txt), --mta.  The checks:
 
   NAME/text-plain    one MIME-Version, one Content-Type (text/plain, not
                      multipart), one known Content-Transfer-Encoding, and
@@ -60,8 +70,9 @@ ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[A-Z2-7]{8}$")
 
 # ---- ports ---------------------------------------------------------------
 def freeports(n, first):
+    import random
     found = []
-    port = first
+    port = random.randrange(10025, 20000 - 100) if first == "random" else int(first)
     while len(found) < n and port < 65536:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as Postfix
@@ -76,6 +87,21 @@ def freeports(n, first):
     if len(found) < n:
         sys.exit("no free ports")
     print(" ".join(str(p) for p in found))
+
+
+def banner(port, token):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.settimeout(30)
+            data = b""
+            while b"\n" not in data:
+                more = c.recv(512)
+                if not more:
+                    break
+                data += more
+    except OSError:
+        return 1
+    return 0 if token.encode() in data else 2
 
 
 def portopen(port):
@@ -180,10 +206,23 @@ class Results:
             print("PASS %s/%s" % (self.name, check))
 
 
+def check_all(opts):
+    failed = 0
+    for line in open(opts["cases"], encoding="utf-8"):
+        if not line.strip():
+            continue
+        one = dict(opts)
+        (one["name"], one["rcpt"], one["delivered"], one["kept"], one["canon"],
+         one["sanitized"]) = line.rstrip("\n").split("\t")
+        failed += check(one)
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
 def check(opts):
     res = Results(opts["name"])
     delivered = open(opts["delivered"], "rb").read()
-    kept = open(opts["kept"], "rb").read() if opts.get("kept") else None
+    kept = (open(opts["kept"], "rb").read() or None) if opts.get("kept") else None
     canon = open(opts["canon"], "rb").read()
     keep = keep_headers(opts["sample-conf"])
     marker = notice_marker(opts["notice"])
@@ -283,6 +322,11 @@ def check(opts):
     p = []
     if kept is None:
         p.append("no kept original read back")
+        try:
+            p.extend(open(opts["kept"] + ".err", encoding="utf-8", errors="replace")
+                     .read().splitlines()[:3])
+        except (OSError, KeyError, TypeError):
+            pass
     else:
         kbody = split_message(kept)[1] if b"\r\n\r\n" in kept or b"\n\n" in kept else b""
         sbody = sent_body(canon)
@@ -406,11 +450,18 @@ def main(argv):
         sys.exit(__doc__)
     cmd, args = argv[1], argv[2:]
     if cmd == "freeports":
-        freeports(int(args[0]), int(args[1]))
+        freeports(int(args[0]), args[1])
+    elif cmd == "banner":
+        return banner(int(args[0]), args[1])
     elif cmd == "portopen":
         return portopen(int(args[0]))
     elif cmd == "wire":
         wire(*args)
+    elif cmd == "wire-list":
+        for line in open(args[0], encoding="utf-8"):
+            if line.strip():
+                name, path = line.rstrip("\n").split(" ", 1)
+                wire(path, "%s/%s.canon" % (args[1], name), "%s/%s.wire" % (args[1], name))
     elif cmd == "check":
         opts = {}
         it = iter(args)
@@ -418,7 +469,7 @@ def main(argv):
             if not a.startswith("--"):
                 sys.exit("check: unexpected %r" % a)
             opts[a[2:]] = next(it)
-        return check(opts)
+        return check_all(opts)
     elif cmd == "show":
         show(args)
     elif cmd == "sample":

@@ -32,9 +32,15 @@
 #	               DIR/quarantine its spool (quarantine_dir)
 #	DIR/msgs       messages as sent on the wire
 #
-#	Two smtpd listeners on loopback ports that were free (MGPF_PORT, from
-#	10025 up, chroot n; MGPF_CHROOT_PORT, chroot y, syslog_name
-#	postfix-chroot); inet_interfaces = 127.0.0.1; local delivery only to
+#	Two smtpd listeners on loopback ports that were free (MGPF_PORT, chroot
+#	n; MGPF_CHROOT_PORT, chroot y, syslog_name postfix-chroot), picked from
+#	a random place in 10025-19999.  Several instances may run at once (the
+#	test in two build trees): mgpf_postfix_start makes sure that both ports
+#	greet with this instance's banner (it carries MGPF_TOKEN, the name of
+#	DIR), and if another instance has one of them it stops, picks other
+#	ports, rewrites their two lines of master.cf and starts again.
+#	mgpf_port_ours PORT tells whether PORT is this instance's.
+#	inet_interfaces = 127.0.0.1; local delivery only to
 #	the virtual domain mugaika.test, everything else fails at once
 #	(default_transport = error): no mail leaves the machine.
 #	milter_default_action = tempfail, milter_protocol = 6.
@@ -75,6 +81,7 @@ mgpf_init() {
 	MGPF_MILTER_PID=
 	MGPF_POSTFIX_UP=
 	MGPF_PY="python3 $MGPF_HERE/mailcheck.py"
+	MGPF_TOKEN=${MGPF_DIR##*/}
 	# virtual(8) writes the Maildirs as nobody: DIR must let it through.
 	chmod 0711 "$MGPF_DIR" || return 1
 	mkdir -p "$MGPF_ETC" "$MGPF_QUEUE" "$MGPF_MAIL" "$MGPF_DIR/data" \
@@ -87,7 +94,7 @@ mgpf_init() {
 	chown postfix "$MGPF_DIR/data" || return 1
 	: > "$MGPF_ETC/vmailbox"
 	# shellcheck disable=SC2046 # two numbers
-	set -- $($MGPF_PY freeports 2 10025) || return 1
+	set -- $($MGPF_PY freeports 2 random) || return 1
 	MGPF_PORT=$1
 	MGPF_CHROOT_PORT=$2
 	[ -n "$MGPF_CHROOT_PORT" ] || return 1
@@ -128,7 +135,7 @@ local_recipient_maps =
 local_header_rewrite_clients =
 biff = no
 readme_directory = no
-smtpd_banner = \$myhostname ESMTP (mugaika test)
+smtpd_banner = \$myhostname ESMTP (mugaika test $MGPF_TOKEN)
 smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
@@ -222,16 +229,54 @@ mgpf_port_open() {
 	$MGPF_PY portopen "$1"
 }
 
-mgpf_postfix_start() {
-	postfix -c "$MGPF_ETC" start > "$MGPF_DIR/postfix-start.out" 2>&1 || return 1
-	MGPF_POSTFIX_UP=yes
+# mgpf_port_ours PORT: PORT greets with this instance's banner.
+mgpf_port_ours() {
+	$MGPF_PY banner "$1" "$MGPF_TOKEN"
+}
+
+# mgpf_postfix_up: 0 when both listeners are this instance's, 1 when
+# another instance holds one (or this one could not bind), 2 on timeout.
+mgpf_postfix_up() {
 	mgpf_i=0
 	while [ "$mgpf_i" -lt $((MGPF_TIMEOUT * 10)) ]; do
-		mgpf_port_open "$MGPF_PORT" && mgpf_port_open "$MGPF_CHROOT_PORT" && return 0
+		mgpf_port_ours "$MGPF_PORT"
+		mgpf_a=$?
+		mgpf_port_ours "$MGPF_CHROOT_PORT"
+		mgpf_b=$?
+		[ "$mgpf_a" -eq 0 ] && [ "$mgpf_b" -eq 0 ] && return 0
+		[ "$mgpf_a" -eq 2 ] || [ "$mgpf_b" -eq 2 ] && return 1
+		grep -q 'fatal: bind' "$MGPF_LOG" 2>/dev/null && return 1
 		sleep 0.1
 		mgpf_i=$((mgpf_i + 1))
 	done
-	return 1
+	return 2
+}
+
+mgpf_postfix_start() {
+	mgpf_try=1
+	while :; do
+		MGPF_POSTFIX_UP=yes
+		postfix -c "$MGPF_ETC" start > "$MGPF_DIR/postfix-start.out" 2>&1
+		mgpf_postfix_up
+		mgpf_up=$?
+		[ "$mgpf_up" -eq 0 ] && return 0
+		[ "$mgpf_up" -eq 1 ] && [ "$mgpf_try" -lt 5 ] || return 1
+		# Another instance took a port between the pick and the bind.
+		mgpf_postfix_stop
+		mgpf_old=$MGPF_PORT
+		mgpf_oldc=$MGPF_CHROOT_PORT
+		# shellcheck disable=SC2046 # two numbers
+		set -- $($MGPF_PY freeports 2 random) || return 1
+		MGPF_PORT=$1
+		MGPF_CHROOT_PORT=$2
+		echo "postfix-env: port $mgpf_old or $mgpf_oldc taken by another instance; now $MGPF_PORT and $MGPF_CHROOT_PORT" >&2
+		sed -i -e "s/^127\.0\.0\.1:$mgpf_old inet /127.0.0.1:$MGPF_PORT inet /" \
+			-e "s/^127\.0\.0\.1:$mgpf_oldc inet /127.0.0.1:$MGPF_CHROOT_PORT inet /" \
+			"$MGPF_ETC/master.cf"
+		# the next start begins a new log (DIR/maillog.N: the try before)
+		mv "$MGPF_LOG" "$MGPF_LOG.$mgpf_try" 2>/dev/null
+		mgpf_try=$((mgpf_try + 1))
+	done
 }
 
 # mgpf_procs: pids of the processes of this Postfix (they run in its queue
@@ -271,6 +316,11 @@ mgpf_stop_all() {
 # mgpf_wire NAME MESSAGE: DIR/msgs/NAME.canon (as sent) and NAME.wire (swaks).
 mgpf_wire() {
 	$MGPF_PY wire "$2" "$MGPF_DIR/msgs/$1.canon" "$MGPF_DIR/msgs/$1.wire"
+}
+
+# mgpf_wire_list LIST: mgpf_wire for each "NAME MESSAGE" line of LIST.
+mgpf_wire_list() {
+	$MGPF_PY wire-list "$1" "$MGPF_DIR/msgs"
 }
 
 # mgpf_send NAME MESSAGE [PORT [RCPT]]: sends MESSAGE to NAME@mugaika.test

@@ -13,7 +13,7 @@
 #	back; otherwise it runs with the default policy.
 #
 #	Every message of testdata/*.eml and testdata/ja/*.eml, and a sample of
-#	the corpus (MG_CORPUS_DIR; MG_CORPUS_SAMPLE messages, default 40, or
+#	the corpus (MG_CORPUS_DIR; MG_CORPUS_SAMPLE messages, default 30, or
 #	"all"), goes to a mailbox of its own.  Per message NAME:
 #	  NAME/smtp          the message was accepted (250 at the end of data)
 #	  NAME/delivered     exactly one message in the Maildir once the queue
@@ -49,7 +49,7 @@
 #
 # ENVIRONMENT
 #	MG_SRCDIR, MG_BUILDDIR, MG_CORPUS_DIR (make check sets them),
-#	MG_CORPUS_SAMPLE (default 40), MGPF_TIMEOUT (seconds per wait, 60),
+#	MG_CORPUS_SAMPLE (default 30), MGPF_TIMEOUT (seconds per wait, 60),
 #	MG_KEEP_TMP (set: the temporary directory is left for a look).
 #
 # EXIT STATUS
@@ -122,7 +122,7 @@ if [ -z "${MG_CORPUS_DIR:-}" ] || [ ! -d "$MG_CORPUS_DIR" ]; then
 	CORPUS_NOTE="no corpus at '${MG_CORPUS_DIR:-}' (MG_CORPUS_DIR, ./configure --with-corpus=DIR; a fresh clone has no ../shared/corpus)"
 else
 	i=0
-	$PY sample "$MG_CORPUS_DIR" "${MG_CORPUS_SAMPLE:-40}" > "$T/corpus-sample" ||
+	$PY sample "$MG_CORPUS_DIR" "${MG_CORPUS_SAMPLE:-30}" > "$T/corpus-sample" ||
 		mg_hard_error "cannot list the corpus"
 	while read -r rel; do
 		i=$((i + 1))
@@ -178,9 +178,10 @@ report_py() {
 	done
 }
 
-# full_check NAME RCPT FILE: the mailcheck.py checks on the one delivered
-# message of mailbox NAME (sent from DIR/msgs/NAME.canon).
-full_check() {
+# prepare_check NAME RCPT: reads back the original kept for the one
+# delivered message of mailbox NAME and runs mugaika sanitize on it; adds
+# the case to $T/check.cases for run_checks.
+prepare_check() {
 	delivered=$(mgpf_files "$1" | head -n 1)
 	id=$(sed -n 's/^X-Mugaika-ID: *//p' "$delivered" | head -n 1 | tr -d '\r')
 	: > "$T/msgs/$1.kept"
@@ -190,11 +191,25 @@ full_check() {
 		"$MUGAIKA" sanitize --config "$CONF" --id "$id" "$T/msgs/$1.kept" \
 			> "$T/msgs/$1.cli" 2> "$T/msgs/$1.cli.err"
 	fi
-	$PY check --name "$1" --delivered "$delivered" --kept "$T/msgs/$1.kept" \
-		--canon "$T/msgs/$1.canon" --sanitized "$T/msgs/$1.cli" --list "$T/list.json" \
-		--rcpt "$2" --sender "$MGPF_SENDER" --sample-conf "$SAMPLE_CONF" \
-		--notice "$NOTICE" --mta "mx.$MGPF_DOMAIN" > "$T/msgs/$1.check" 2>&1
-	report_py < "$T/msgs/$1.check"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$delivered" "$T/msgs/$1.kept" \
+		"$T/msgs/$1.canon" "$T/msgs/$1.cli" >> "$T/check.cases"
+}
+
+# run_checks: the mailcheck.py checks on the cases prepared (one process
+# for all of them), then an empty list again.
+run_checks() {
+	[ -s "$T/check.cases" ] || return 0
+	$PY check --cases "$T/check.cases" --list "$T/list.json" \
+		--sender "$MGPF_SENDER" --sample-conf "$SAMPLE_CONF" \
+		--notice "$NOTICE" --mta "mx.$MGPF_DOMAIN" > "$T/check.out" 2>&1
+	report_py < "$T/check.out"
+	: > "$T/check.cases"
+}
+
+# full_check NAME RCPT: both, for one message.
+full_check() {
+	prepare_check "$1" "$2"
+	run_checks
 }
 
 list_json() {
@@ -222,8 +237,10 @@ expect_tempfail() {
 
 # ---- 1. the golden messages and the corpus sample ------------------------------------
 t0=$(date +%s)
+: > "$T/check.cases"
+mgpf_wire_list "$T/cases" || mg_hard_error "cannot prepare the messages"
 while read -r name file; do
-	if mgpf_send "$name" "$file"; then
+	if mgpf_swaks "$name" "$MGPF_PORT" "$name@$MGPF_DOMAIN"; then
 		mg_pass "$name/smtp"
 	else
 		mg_fail "$name/smtp" "$file" "reply to the data: '$MGPF_REPLY'"
@@ -245,8 +262,9 @@ while read -r name file; do
 	else
 		mg_pass "$name/delivered"
 	fi
-	full_check "$name" "$name@$MGPF_DOMAIN"
+	prepare_check "$name" "$name@$MGPF_DOMAIN"
 done < "$T/cases"
+run_checks
 [ -n "$CORPUS_NOTE" ] && mg_skip corpus "$CORPUS_NOTE"
 echo "# $(wc -l < "$T/cases") messages sent and checked in $(($(date +%s) - t0)) s"
 
@@ -281,8 +299,9 @@ t0=$(date +%s)
 pids=
 for i in $(seq "$N"); do
 	{ printf 'X-Test-Seq: %d\n' "$i"; cat "$MG_SRCDIR/testdata/html-only.eml"; } > "$T/msgs/c$i.eml"
-	mgpf_wire "c$i" "$T/msgs/c$i.eml"
-done
+	echo "c$i $T/msgs/c$i.eml"
+done > "$T/concurrent.list"
+mgpf_wire_list "$T/concurrent.list"
 for i in $(seq "$N"); do
 	mgpf_swaks "c$i" "$MGPF_PORT" "concurrent@$MGPF_DOMAIN" &
 	pids="$pids $!"
