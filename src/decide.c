@@ -362,6 +362,11 @@ static void steps(pass *p)
 		p->d->id = mg_store_new_id(p->in->now);
 	bool ran = run_engine(p);
 	record_detections(p);
+	if (!ran && p->result && p->result->verdict->scan_failed) {
+		/* a scanner outage says nothing about the message: no poison count */
+		tempfail(p->d, "scanner_unavailable", "4.3.2", REPLY_SCANNER);
+		return;
+	}
 	if (!ran && !handle_failure(p))
 		return;
 	if (keep(p))

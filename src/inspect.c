@@ -30,6 +30,7 @@ bool mg_inspect_scan(mg_walk *w, const char *path, const char *filename,
 		break;
 	case MG_SCAN_ERROR:
 		w->v->action = MG_ACTION_TEMPFAIL;
+		w->v->scan_failed = true;
 		mg_verdict_warn(w->v, "part %s: scan failed: %s", path, name ? name : "?");
 		break;
 	default:

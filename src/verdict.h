@@ -102,6 +102,8 @@ typedef struct {
 	unsigned links;          /* links found */
 	unsigned links_mismatch; /* links whose visible host differs from the target */
 	size_t replacements;     /* characters that could not be decoded in any charset */
+	bool scan_failed;        /* the scanner could not scan (action tempfail):
+				    an outage, not a property of the message */
 	GPtrArray *removed;      /* mg_removed* */
 	GPtrArray *limits;       /* mg_limit_hit* */
 	GPtrArray *detections;   /* mg_detection* */
