@@ -14,6 +14,7 @@
 #	MG_DEMO_KEEP      set: leave the temporary directory (Maildirs, logs)
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+MG_SRCDIR=$top; export MG_SRCDIR   # the milter scans with testdata/clamav
 if [ "$(id -u)" != 0 ]; then
 	echo "demo.sh: run as root (it installs packages and starts a private Postfix)" >&2
 	exit 1
@@ -32,7 +33,7 @@ fi
 	{ grep -E 'error' "$build/make.out" | head -20; echo "demo.sh: build failed" >&2; exit 1; }
 mugaika=$build/src/mugaika
 
-if [ -t 1 ]; then B=$(printf '\033[1m') N=$(printf '\033[0m'); else B= N=; fi
+if [ -t 1 ]; then B=$(printf '\033[1m') N=$(printf '\033[0m'); else B='' N=''; fi
 title() {
 	printf '\n%s======== %s ========%s\n' "$B" "$*" "$N"
 }
@@ -109,4 +110,5 @@ echo "A helpdesk quotes the ID in the notice to find the original; see man -l ma
 
 title "stopping mugaika-milter and Postfix"
 mgpf_stop_all
+# shellcheck disable=SC2086 # a list of names
 echo "stopped; $(printf '%s\n' $sent | wc -l | tr -d ' ') messages went through mugaika-milter."

@@ -19,8 +19,9 @@
  *	with a probability of about 5e-5 (the store refuses a duplicate).
  *
  *	Retry key: SHA-256 over "tag length\n" + bytes for each of: a version
- *	tag, the message without a topmost Received field, MAIL FROM, each
- *	RCPT TO in order.  The lengths make the encoding unambiguous.
+ *	tag, the whole message as the milter saw it (Postfix does not show a
+ *	milter its own Received field, so a retry is byte for byte the same),
+ *	MAIL FROM, each RCPT TO in order.  The lengths make the encoding unambiguous.
  *
  *	All functions are thread-safe.
  *
@@ -170,15 +171,6 @@ field_end(const char *p, const char *end)
 	return p;
 }
 
-/* Bytes of the topmost field when it is a Received field, else 0. */
-static size_t
-own_received_len(const char *raw, size_t len)
-{
-	if (len < 9 || g_ascii_strncasecmp(raw, "Received:", 9) != 0)
-		return 0;
-	return (size_t)(field_end(raw, raw + len) - raw);
-}
-
 /* The raw value of the first header field called name, or NULL. */
 static char *
 header_field(const char *raw, size_t len, const char *name)
@@ -221,13 +213,12 @@ mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char out[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	size_t skip = own_received_len(raw, len);
 	const char *from = env && env->mail_from ? env->mail_from : "";
 
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		g_error("quarantine: SHA-256 failed");
-	feed(md, "mugaika-retry-key", "1", 1);
-	feed(md, "message", raw + skip, len - skip);
+	feed(md, "mugaika-retry-key", "2", 1);
+	feed(md, "message", raw, len);
 	feed(md, "from", from, strlen(from));
 	for (guint i = 0; env && env->rcpts && i < env->rcpts->len; i++) {
 		const char *rcpt = g_ptr_array_index(env->rcpts, i);

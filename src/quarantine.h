@@ -67,10 +67,11 @@ void mg_store_close(mg_store *s);
 char *mg_store_new_id(time_t now);
 
 /* SHA-256 hex of the raw message and the envelope (sender, recipients in
- * order): the key that recognises a retry.  Caller frees.  The topmost
- * header field is left out when it is a Received field: it is the one the
- * receiving MTA adds (Postfix shows its own to the milter), with a new
- * queue ID and time on every attempt.  env may be NULL. */
+ * order): the key that recognises a retry.  Caller frees.  The whole
+ * message counts: Postfix does not show a milter the Received field it
+ * adds itself, so a client's retry reaches the milter byte for byte the
+ * same, and two messages that differ anywhere are never taken for one.
+ * env may be NULL. */
 char *mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env);
 
 /* The ID under which this retry key was already kept, or NULL. */

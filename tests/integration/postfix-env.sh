@@ -191,8 +191,9 @@ socket_mode = 0660
 user =
 quarantine_dir = $MGPF_QDIR
 quarantine_db = $MGPF_MILTER_DIR/db/quarantine.db
-# No ClamAV signatures here (no network to fetch them).
-scanner = none
+# The project's own test signatures (no network to fetch official ones).
+scanner = clamav
+clamav_database = ${MG_SRCDIR:?MG_SRCDIR must name the source tree}/testdata/clamav
 EOF
 }
 
@@ -216,11 +217,15 @@ mgpf_milter_start() {
 	return 1
 }
 
-# mgpf_milter_stop [SIGNAL]: SIGTERM (or SIGNAL), then wait for the process.
+# mgpf_milter_stop [SIGNAL]: SIGTERM (or SIGNAL), then wait for the process;
+# its exit status goes into MGPF_MILTER_RC.
+# shellcheck disable=SC2120 # the signal is optional
 mgpf_milter_stop() {
 	[ -n "$MGPF_MILTER_PID" ] || return 0
 	kill "-${1:-TERM}" "$MGPF_MILTER_PID" 2>/dev/null
 	wait "$MGPF_MILTER_PID" 2>/dev/null
+	# shellcheck disable=SC2034 # for the caller
+	MGPF_MILTER_RC=$?
 	MGPF_MILTER_PID=
 }
 
@@ -310,6 +315,7 @@ mgpf_postfix_stop() {
 
 mgpf_stop_all() {
 	mgpf_postfix_stop
+	# shellcheck disable=SC2119 # SIGTERM
 	mgpf_milter_stop
 }
 

@@ -43,7 +43,9 @@
 #	                     kept; while it is down, another message gets 4xx;
 #	                     the same message resent after the restart is
 #	                     delivered sanitized once and kept once
-#	  stop/*             everything started is stopped
+#	  stop/*             everything started is stopped; mugaika-milter
+#	                     exits 0 on SIGTERM, its log has no sanitizer report,
+#	                     Postfix's log no fatal error
 #	Waits are bounded polls on conditions (a Maildir file, an empty queue,
 #	a log line), so the verdict never depends on timing.
 #
@@ -69,8 +71,9 @@ for mg_prog in postfix swaks python3; do
 	command -v "$mg_prog" >/dev/null 2>&1 ||
 		mg_skip_all "$mg_prog is not installed (sh scripts/install-deps.sh installs it)"
 done
-getent passwd postfix >/dev/null && getent group postfix >/dev/null ||
+if ! getent passwd postfix >/dev/null || ! getent group postfix >/dev/null; then
 	mg_skip_all "no user postfix (is the postfix package installed?)"
+fi
 DAEMON=$MG_BUILDDIR/src/mugaika-milter
 KEPT_READ=$MG_BUILDDIR/tests/integration/kept_read
 for mg_prog in "$DAEMON" "$MUGAIKA" "$KEPT_READ"; do
@@ -78,6 +81,7 @@ for mg_prog in "$DAEMON" "$MUGAIKA" "$KEPT_READ"; do
 done
 
 mg_tmpdir
+# shellcheck disable=SC2034 # read by postfix-env.sh
 MGPF_HERE=$mg_here
 # shellcheck source=postfix-env.sh
 . "$mg_here/postfix-env.sh"
@@ -130,7 +134,7 @@ else
 	done < "$T/corpus-sample"
 fi
 # shellcheck disable=SC2046 # mailbox names
-mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot concurrent spool-full spool-readonly \
+mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot virus concurrent spool-full spool-readonly \
 	inflight down
 
 # ---- the milter's quarantine on a small tmpfs, so it can fill up ---------------
@@ -291,6 +295,42 @@ if mgpf_send chroot "$MG_SRCDIR/testdata/ja/outlook-vendor.eml" "$MGPF_CHROOT_PO
 	fi
 else
 	mg_fail chroot/smtp "reply to the data: '$MGPF_REPLY'"
+fi
+
+# ---- 2b. a virus: discarded (virus_action = discard), the original kept ---------------
+# EICAR is put together here from two halves: the tree never holds it.
+python3 - "$T/eicar.eml" <<'PY'
+import sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "sender@example.org"; m["To"] = "virus@example.lg.jp"; m["Subject"] = "invoice"
+m["Message-ID"] = "<eicar-integration@example.org>"
+m.set_content("see attachment\n")
+m.add_attachment(b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+                 maintype="application", subtype="octet-stream", filename="invoice.com")
+open(sys.argv[1], "wb").write(m.as_bytes())
+PY
+if mgpf_send virus "$T/eicar.eml"; then
+	mg_pass virus/accepted-for-discard
+else
+	mg_fail virus/accepted-for-discard "reply to the data: '$MGPF_REPLY'"
+fi
+mgpf_wait_queue_empty
+list_json
+if [ "$(mgpf_count virus)" -eq 0 ]; then
+	mg_pass virus/nothing-delivered
+else
+	mg_fail virus/nothing-delivered "$(mgpf_count virus) messages in the Maildir"
+fi
+if [ "$(kept_for "virus@$MGPF_DOMAIN")" -eq 1 ] && grep -q '"virus"' "$T/list.json"; then
+	mg_pass virus/original-kept
+else
+	mg_fail virus/original-kept "mugaika list --json has no kept original with reason virus"
+fi
+if grep -q "virus=Mugaika.Test.EICAR" "$MGPF_MILTER_LOG"; then
+	mg_pass virus/logged
+else
+	mg_fail virus/logged "no virus= on a summary line in $MGPF_MILTER_LOG"
 fi
 
 # ---- 3. 50 sessions at once -------------------------------------------------------------
@@ -454,6 +494,16 @@ if [ -z "$left" ] && ! { [ -n "$milter" ] && kill -0 "$milter" 2>/dev/null; }; t
 	mg_pass stop/nothing-left
 else
 	mg_fail stop/nothing-left "still running: $left $milter"
+fi
+if [ "${MGPF_MILTER_RC:-}" = 0 ]; then
+	mg_pass stop/milter-exit
+else
+	mg_fail stop/milter-exit "mugaika-milter exit status ${MGPF_MILTER_RC:-?} after SIGTERM"
+fi
+if grep -q 'Sanitizer\|runtime error' "$MGPF_MILTER_LOG"; then
+	mg_fail stop/milter-log "$(grep -A3 'Sanitizer\|runtime error' "$MGPF_MILTER_LOG" | head -n 20)"
+else
+	mg_pass stop/milter-log
 fi
 if grep -q 'fatal\|panic' "$MGPF_LOG"; then
 	mg_fail stop/postfix-log "$(grep 'fatal\|panic' "$MGPF_LOG" | head -n 5)"
