@@ -33,7 +33,9 @@
 #	DIR/msgs       messages as sent on the wire
 #
 #	Two smtpd listeners on loopback ports that were free (MGPF_PORT, chroot
-#	n; MGPF_CHROOT_PORT, chroot y, syslog_name postfix-chroot), picked from
+#	n; MGPF_CHROOT_PORT, chroot y, syslog_name postfix-chroot; and
+#	127.0.0.2:MGPF_PORT, the "submission" listener whose mail the milter
+#	treats as outgoing: milter_macro_daemon_name=submission), picked from
 #	a random place in 10025-19999.  Several instances may run at once (the
 #	test in two build trees): mgpf_postfix_start makes sure that both ports
 #	greet with this instance's banner (it carries MGPF_TOKEN, the name of
@@ -162,6 +164,9 @@ EOF
 127.0.0.1:$MGPF_CHROOT_PORT inet n - y - - smtpd
   -o syslog_name=postfix-chroot
   -o max_idle=3600
+127.0.0.2:$MGPF_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-submission
+  -o milter_macro_daemon_name=submission
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
@@ -192,6 +197,7 @@ user =
 quarantine_dir = $MGPF_QDIR
 quarantine_db = $MGPF_MILTER_DIR/db/quarantine.db
 # The project's own test signatures (no network to fetch official ones).
+outbound_daemons = submission
 scanner = clamav
 clamav_database = ${MG_SRCDIR:?MG_SRCDIR must name the source tree}/testdata/clamav
 EOF
@@ -275,7 +281,7 @@ mgpf_postfix_start() {
 		MGPF_PORT=$1
 		MGPF_CHROOT_PORT=$2
 		echo "postfix-env: port $mgpf_old or $mgpf_oldc taken by another instance; now $MGPF_PORT and $MGPF_CHROOT_PORT" >&2
-		sed -i -e "s/^127\.0\.0\.1:$mgpf_old inet /127.0.0.1:$MGPF_PORT inet /" \
+		sed -i -e "s/^127\.0\.0\.\([12]\):$mgpf_old inet /127.0.0.\1:$MGPF_PORT inet /" \
 			-e "s/^127\.0\.0\.1:$mgpf_oldc inet /127.0.0.1:$MGPF_CHROOT_PORT inet /" \
 			"$MGPF_ETC/master.cf"
 		# the next start begins a new log (DIR/maillog.N: the try before)
@@ -339,7 +345,7 @@ mgpf_send() {
 
 # mgpf_swaks NAME PORT RCPT: sends the prepared DIR/msgs/NAME.wire.
 mgpf_swaks() {
-	swaks --server 127.0.0.1 --port "$2" --helo client.example.org \
+	swaks --server "${MGPF_SERVER:-127.0.0.1}" --port "$2" --helo client.example.org \
 		--from "$MGPF_SENDER" --to "$3" --timeout 300 \
 		--data "@$MGPF_DIR/msgs/$1.wire" --no-data-fixup --suppress-data \
 		> "$MGPF_DIR/msgs/$1.smtp" 2>&1

@@ -134,7 +134,7 @@ else
 	done < "$T/corpus-sample"
 fi
 # shellcheck disable=SC2046 # mailbox names
-mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot virus concurrent spool-full spool-readonly \
+mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot virus outbound outbound-virus concurrent spool-full spool-readonly \
 	inflight down
 
 # ---- the milter's quarantine on a small tmpfs, so it can fill up ---------------
@@ -331,6 +331,52 @@ if grep -q "virus=Mugaika.Test.EICAR" "$MGPF_MILTER_LOG"; then
 	mg_pass virus/logged
 else
 	mg_fail virus/logged "no virus= on a summary line in $MGPF_MILTER_LOG"
+fi
+
+# ---- 2c. outgoing mail (the "submission" listener): scanned only ---------------------
+python3 - "$T/eicar.eml" "$T/outbound-virus.eml" <<'PY'
+import sys
+open(sys.argv[2], "wb").write(open(sys.argv[1], "rb").read()
+                              .replace(b"virus@", b"outbound-virus@"))
+PY
+MGPF_SERVER=127.0.0.2
+if mgpf_send outbound "$MG_SRCDIR/testdata/nested-rfc822.eml"; then
+	mg_pass outbound/accepted
+	mgpf_wait_delivered outbound 1
+	f=$(find "$MGPF_MAIL/outbound/Maildir/new" -type f | head -n 1)
+	if [ -n "$f" ] && python3 - "$MGPF_DIR/msgs/outbound.wire" "$f" <<'PY'
+import sys
+sent = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
+if sent.rstrip(b"\n").endswith(b"\n."):   # the wire form ends with the end-of-data dot
+    sent = sent.rstrip(b"\n")[:-1]
+got = open(sys.argv[2], "rb").read().replace(b"\r\n", b"\n")
+sys.exit(0 if got.endswith(sent) and b"X-Mugaika" not in got else 1)
+PY
+	then
+		mg_pass outbound/untouched
+	else
+		mg_fail outbound/untouched "the delivered mail is not the sent one behind the trace fields"
+	fi
+else
+	mg_fail outbound/accepted "reply to the data: '$MGPF_REPLY'"
+fi
+mgpf_send outbound-virus "$T/outbound-virus.eml"
+case "$MGPF_REPLY" in
+550*) mg_pass outbound-virus/rejected-5xx ;;
+*) mg_fail outbound-virus/rejected-5xx "reply to the data: '$MGPF_REPLY'" ;;
+esac
+MGPF_SERVER=
+mgpf_wait_queue_empty
+list_json
+if [ "$(kept_for "outbound-virus@$MGPF_DOMAIN")" -eq 1 ]; then
+	mg_pass outbound-virus/original-kept
+else
+	mg_fail outbound-virus/original-kept "no kept original for outbound-virus@"
+fi
+if grep -q "direction=outbound" "$MGPF_MILTER_LOG"; then
+	mg_pass outbound/logged
+else
+	mg_fail outbound/logged "no direction=outbound on a summary line"
 fi
 
 # ---- 3. 50 sessions at once -------------------------------------------------------------
