@@ -66,7 +66,7 @@ conf=$MGPF_MILTER_DIR/mugaika.conf
 	echo "subject_tag = 【外部】"
 } > "$conf"
 
-title "starting mugaika-milter and a private Postfix"
+title "starting mugaika-milter (scanning with the test signatures in testdata/clamav) and a private Postfix"
 if ! mgpf_milter_start "$conf"; then
 	cat "$MGPF_MILTER_LOG"
 	echo "demo.sh: mugaika-milter did not start" >&2
