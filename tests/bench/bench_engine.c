@@ -4,8 +4,10 @@
  * Contract: loads message sets into memory, then for every set measures
  * three pipelines over the same bytes in the same run:
  *
- *   engine     mg_sanitize() with the default (or --config) settings, id
- *              "BENCH", a fixed time, then mg_result_free()
+ *   engine     mg_engine_run() with the default (or --config) settings, id
+ *              "BENCH", a fixed time, then mg_result_free(); with --config
+ *              and a scanner other than none, libclamav (or clamd) scans
+ *              every part as in the milter (no scanner without --config)
  *   floor      GMime parse from memory (g_mime_stream_mem_new_with_buffer +
  *              g_mime_parser_construct_message) and decode of every leaf
  *              (GMimePartIter; g_mime_part_get_content +
@@ -97,6 +99,7 @@ typedef struct {
 } bench_round;
 
 static const mg_config *g_cfg;
+static mg_scanner *g_scanner;   /* --config with a scanner; else NULL */
 static double opt_seconds = 2.0;
 static unsigned long opt_iterations;
 static unsigned opt_rounds = 5;
@@ -268,7 +271,8 @@ static size_t run_floor(const bench_msg *m, bool sha)
 
 static size_t run_engine(const bench_msg *m, bench_round *c)
 {
-	mg_result *r = mg_sanitize(m->data, m->len, g_cfg, "BENCH", BENCH_NOW);
+	mg_result *r = mg_engine_run(m->data, m->len, g_cfg, g_scanner, MG_MODE_SANITIZE,
+				     "BENCH", BENCH_NOW);
 	if (!r) {
 		c->engine_null = 1;
 		return 0;
@@ -741,6 +745,11 @@ int main(int argc, char **argv)
 		cfg = mg_config_load(config, &err);
 		if (!cfg) {
 			fprintf(stderr, "bench_engine: %s\n", err ? err : config);
+			g_free(err);
+			return 2;
+		}
+		if (cfg->scanner != MG_SCANNER_NONE && !(g_scanner = mg_scanner_load(cfg, &err))) {
+			fprintf(stderr, "bench_engine: %s\n", err ? err : "scanner not loaded");
 			g_free(err);
 			return 2;
 		}
