@@ -7,6 +7,7 @@
 #                           [--counts small=N,...] [--mix SPEC] [--sets LIST]
 #                           [--ports BASE] [--keep-originals all|changed|removed_parts]
 #                           [--no-smtp-source] [--perf] [--keep DIR] [--daemon PATH]
+#                           [--conf-extra FILE]
 #                           [-- SMTP_LOAD_ARGS...]
 #
 # Contract: builds nothing.  In a private directory (mktemp, or DIR with
@@ -48,6 +49,12 @@
 # milters and the sink; the script waits for each).  The ports BASE..BASE+3
 # must be free.
 #
+# Scanning: a daemon that has the scanner setting gets scanner = clamav with
+# the project's test signatures (testdata/clamav: two signatures, so the
+# scan costs less than with the official database); --conf-extra FILE
+# appends FILE to the daemon's settings instead (e.g. clamav_database =
+# /var/lib/clamav, or scanner = none).
+#
 # Programs: tests/bench/smtp_load, src/mugaika-milter and (optional)
 # tests/bench/null_milter from $MG_BUILDDIR
 # (default: the current directory); --daemon PATH for another daemon binary.
@@ -72,9 +79,10 @@ smtp_source=1
 perf=
 keep=
 daemon=
+conf_extra=
 
 usage() {
-	sed -n '6,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -92,6 +100,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1; shift ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--daemon) [ $# -ge 2 ] || usage; daemon=$2; shift 2 ;;
+	--conf-extra) [ $# -ge 2 ] || usage; conf_extra=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -186,10 +195,29 @@ settle() {
 	sleep 6
 }
 
+# extra settings for every daemon (see Scanning above) -> $dir/extra.conf
+sigs=$(cd "$here/../../testdata/clamav" 2>/dev/null && pwd)
+if [ -n "$conf_extra" ]; then
+	cat "$conf_extra" > "$dir/extra.conf" || exit 2
+	scan_note="settings added from $conf_extra"
+else
+	: > "$dir/extra.conf"
+	scan_note="the daemon has no scanner setting"
+	if [ -n "$sigs" ]; then
+		printf 'socket_group =\nuser =\nscanner = clamav\nclamav_database = %s\n' \
+			"$sigs" > "$dir/probe.conf"
+		if "$daemon" -n -c "$dir/probe.conf" > /dev/null 2>&1; then
+			printf 'scanner = clamav\nclamav_database = %s\n' "$sigs" > "$dir/extra.conf"
+			scan_note="scanner = clamav with the test signatures in $sigs"
+		fi
+	fi
+fi
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "== mugaika end-to-end benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm)," \
 	"${cpu:-unknown CPU}, $(getconf _NPROCESSORS_ONLN) CPUs"
 echo "== Postfix $(postconf -d -h mail_version 2>/dev/null), daemon $daemon, keep_originals = $keep_originals"
+echo "== $scan_note"
 if [ -d "$dir/msgs/small" ] && [ -n "$keep" ]; then
 	echo "== reusing the messages in $dir/msgs"
 else
@@ -216,6 +244,7 @@ quarantine_dir = $dir/mg/quarantine
 quarantine_db = $dir/mg/db/quarantine.db
 keep_originals = $keep_originals
 EOF
+cat "$dir/extra.conf" >> "$dir/mg/mugaika.conf"
 "$daemon" -f -c "$dir/mg/mugaika.conf" > "$dir/mg/out" 2> "$dir/mg/log" &
 milter_pid=$!
 pids="$pids $milter_pid"

@@ -82,7 +82,7 @@ typedef struct {
 	double all_cpu;        /* seconds, busy time of all CPUs */
 	double client_cpu;     /* seconds, this process */
 	double extra_cpu[MAX_EXTRA];  /* seconds, each --cpu process tree */
-	char first_error[256];
+	char first_error[640];
 } lg_meas;
 
 static const char *const outcome_names[LG_N_OUTCOMES] = {
@@ -454,8 +454,6 @@ static void add_dir(const char *name, const char *dir)
 	size_t n = 0;
 	char **files = list_eml(dir, &n);
 
-	if (!files && errno != 0 && errno != ENOENT)
-		die(2, "cannot read %s: %s", dir, strerror(errno));
 	if (n > 0) {
 		const char *base = strrchr(dir, '/');
 		lg_set *s = new_set(name ? name : base && base[1] ? base + 1 : dir);
@@ -709,8 +707,9 @@ static long count_files(const char *dir, int depth)
 			continue;
 		if (de->d_type == DT_DIR && depth < 4) {
 			char sub[4096];
-			snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
-			n += count_files(sub, depth + 1);
+			int k = snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+			if (k > 0 && (size_t)k < sizeof sub)
+				n += count_files(sub, depth + 1);
 		} else if (de->d_type != DT_DIR) {
 			n++;
 		}
@@ -751,7 +750,7 @@ typedef struct {
 	size_t done, bytes;
 	size_t outcome[LG_N_OUTCOMES];
 	double last;
-	char err[256];
+	char err[640];
 } worker;
 
 static void make_qid(char *qid, size_t len)
@@ -792,7 +791,7 @@ static void *worker_run(void *arg)
 		w->outcome[o]++;
 		w->last = t1;
 		if (o != LG_ACCEPT && !w->err[0])
-			snprintf(w->err, sizeof w->err, "%s: %s (%s)", outcome_names[o],
+			snprintf(w->err, sizeof w->err, "%s: %.200s (%.400s)", outcome_names[o],
 				 err[0] ? err : "-", m->path);
 		if (o == LG_ERROR) {
 			if (conn)

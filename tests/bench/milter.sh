@@ -6,7 +6,7 @@
 # Usage: tests/bench/milter.sh [--seconds S] [--rounds R] [--conc LIST]
 #                              [--counts small=N,...] [--mix SPEC] [--sets LIST]
 #                              [--diag] [--diag-sets LIST] [--perf] [--keep DIR]
-#                              [--daemon PATH]
+#                              [--daemon PATH] [--conf-extra FILE]
 #                              [-- MILTER_LOAD_ARGS...]
 #
 # Contract: builds nothing.  Generates the messages (gen_messages.py, fixed
@@ -34,6 +34,12 @@
 # --call-graph dwarf and prints where the time goes (perf.NAME.data stays in
 # the directory with --keep).
 #
+# Scanning: a daemon that has the scanner setting gets scanner = clamav with
+# the project's test signatures (testdata/clamav: two signatures, so the
+# scan costs less than with the official database); --conf-extra FILE
+# appends FILE to the daemon's settings instead (e.g. clamav_database =
+# /var/lib/clamav, or scanner = none).
+#
 # Programs: tests/bench/{milter_load,null_milter} and src/mugaika-milter from
 # $MG_BUILDDIR (default: the current directory); --daemon PATH for another
 # daemon binary.  Build them with
@@ -56,6 +62,7 @@ diag_sets=small
 perf=
 keep=
 daemon=
+conf_extra=
 
 usage() {
 	sed -n '6,10p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -75,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1; shift ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--daemon) [ $# -ge 2 ] || usage; daemon=$2; shift 2 ;;
+	--conf-extra) [ $# -ge 2 ] || usage; conf_extra=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -124,6 +132,24 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# extra settings for every daemon (see Scanning above) -> $dir/extra.conf
+sigs=$(cd "$here/../../testdata/clamav" 2>/dev/null && pwd)
+if [ -n "$conf_extra" ]; then
+	cat "$conf_extra" > "$dir/extra.conf" || exit 2
+	scan_note="settings added from $conf_extra"
+else
+	: > "$dir/extra.conf"
+	scan_note="the daemon has no scanner setting"
+	if [ -n "$sigs" ]; then
+		printf 'socket_group =\nuser =\nscanner = clamav\nclamav_database = %s\n' \
+			"$sigs" > "$dir/probe.conf"
+		if "$daemon" -n -c "$dir/probe.conf" > /dev/null 2>&1; then
+			printf 'scanner = clamav\nclamav_database = %s\n' "$sigs" > "$dir/extra.conf"
+			scan_note="scanner = clamav with the test signatures in $sigs"
+		fi
+	fi
+fi
+
 # start_mugaika NAME KEEP_ORIGINALS [QUARANTINE_PARENT]: its pid in $started
 start_mugaika() {
 	d=$dir/mg-$1
@@ -138,6 +164,7 @@ quarantine_dir = $q/quarantine
 quarantine_db = $q/db/quarantine.db
 keep_originals = $2
 EOF
+	cat "$dir/extra.conf" >> "$d/mugaika.conf"
 	"$daemon" -f -c "$d/mugaika.conf" > "$d/out" 2> "$d/log" &
 	started=$!
 	pids="$pids $started"
@@ -195,7 +222,7 @@ kept_check() {
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "== mugaika milter benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm)," \
 	"${cpu:-unknown CPU}, $(getconf _NPROCESSORS_ONLN) CPUs"
-echo "== daemon $daemon"
+echo "== daemon $daemon; $scan_note"
 if [ -d "$dir/msgs/small" ] && [ -n "$keep" ]; then
 	echo "== reusing the messages in $dir/msgs"
 else

@@ -196,13 +196,13 @@ static bool put_strs(mconn *c, char cmd, const char *first, ...)
 
 /* A macro packet: the stage's command byte, then name, value, name,
  * value, ... each NUL-terminated (NULL ends the list). */
-static bool put_macros(mconn *c, char stage, ...)
+static bool put_macros(mconn *c, int stage, ...)
 {
 	char buf[4096];
 	size_t n = 0;
 	va_list ap;
 
-	buf[n++] = stage;
+	buf[n++] = (char)stage;
 	va_start(ap, stage);
 	bool ok = strs(buf, &n, sizeof buf, va_arg(ap, const char *), ap);
 	va_end(ap);
@@ -347,6 +347,12 @@ static void *mopen(const lg_target *t, char *err, size_t errlen)
 		return NULL;
 	}
 	c->fd = fd;
+	c->icap = 65536;
+	c->ib = malloc(c->icap);
+	if (!c->ib) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	char opt[12], cmd;
 	const char *data;
 	size_t len;

@@ -102,7 +102,7 @@ static int reply(sconn *c, char *err, size_t errlen)
 			if (ll > 0 && line[ll - 1] == '\r')
 				ll--;
 			line[ll] = '\0';
-			snprintf(c->last, sizeof c->last, "%s", line);
+			snprintf(c->last, sizeof c->last, "%.255s", line);
 			if (ll >= 3 && (ll == 3 || line[3] == ' '))
 				return atoi(line);
 			if (ll < 4 || line[3] != '-') {
