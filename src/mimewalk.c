@@ -186,6 +186,18 @@ static bool over_limits(mg_walk *w)
 	return w->stopped;
 }
 
+/* Counts one more leaf; false (and the leaf counted as skipped) when a
+ * limit stops the walk before it. */
+static bool take_leaf(mg_walk *w)
+{
+	w->leaves++;
+	w->v->parts++;
+	if (!over_limits(w))
+		return true;
+	w->skipped++;
+	return false;
+}
+
 static bool is_signature_type(const char *type)
 {
 	return strcmp(type, "application/pkcs7-signature") == 0 ||
@@ -212,10 +224,7 @@ static void walk_leaf(mg_walk *w, GMimeObject *obj, const char *path, walk_mode 
 	const char *disp = part_disposition(obj);
 	bool attachment = disp && strcmp(disp, "attachment") == 0;
 
-	w->leaves++;
-	w->v->parts++;
-	if (over_limits(w)) {
-		w->skipped++;
+	if (!take_leaf(w)) {
 		g_free(type);
 		return;
 	}
@@ -285,11 +294,7 @@ static void walk_encrypted(mg_walk *w, GMimeMultipart *mp, const char *path)
 	mg_verdict_add_reason(w->v, MG_R_CANNOT_INSPECT);
 	for (int i = 0; i < n; i++) {
 		char *cp = child_path(path, i);
-		w->leaves++;
-		w->v->parts++;
-		if (over_limits(w))
-			w->skipped++;
-		else
+		if (take_leaf(w))
 			remove_leaf(w, g_mime_multipart_get_part(mp, i), cp, "encrypted");
 		g_free(cp);
 	}
@@ -398,9 +403,8 @@ static void walk_object(mg_walk *w, GMimeObject *obj, const char *path, unsigned
 		w->v->parts++;
 		walk_message_part(w, GMIME_MESSAGE_PART(obj), path, depth, mode, out);
 	} else if (GMIME_IS_MESSAGE_PARTIAL(obj)) {
-		w->leaves++;
-		w->v->parts++;
-		remove_leaf(w, obj, path, "partial");
+		if (take_leaf(w))
+			remove_leaf(w, obj, path, "partial");
 	} else {
 		walk_leaf(w, obj, path, mode, out);
 	}
@@ -418,12 +422,12 @@ void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg)
 		char *name = part_filename(obj);
 		GByteArray *bytes = mg_walk_decode(w, GMIME_PART(obj));
 		w->v->parts++;
-		if (bytes)
+		if (bytes) {
 			mg_inspect_scan(w, path, name, bytes->data, bytes->len);
-		else
-			mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);
-		if (bytes)
 			g_byte_array_free(bytes, TRUE);
+		} else {
+			mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);
+		}
 		g_free(name);
 		g_free(path);
 	} while (g_mime_part_iter_next(it));

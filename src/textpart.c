@@ -274,10 +274,10 @@ static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
 	unsigned n = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
+		const char *next = next_line(p, end);
+		size_t line_len = (size_t)(next - p) - (next > p && next[-1] == '\n');
 		bool yenc = false;
-		char *name = block_start(p, (size_t)((nl ? nl : end) - p), &yenc);
+		char *name = block_start(p, line_len, &yenc);
 		if (!name) {
 			p = next;
 			continue;
