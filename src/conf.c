@@ -308,6 +308,11 @@ static const mg_setting settings[] = {
 	       SEC_MILTER,
 	       "Syslog facility of the daemon's log.  In the foreground "
 	       "(mugaika-milter -f) it logs to standard error instead."),
+	S_ENUM(summary_format, "text", "text|json|both", SEC_MILTER,
+	       "Form of the one summary line logged per message: text "
+	       "(key=value fields after the queue id), json (one JSON object "
+	       "per line, for a SIEM; the same fields plus the envelope, see "
+	       "mugaika-milter(8)) or both (each message gets both lines)."),
 	S_UINT(milter_timeout, "600", 10, 86400, SEC_MILTER,
 	       "Seconds libmilter waits for the MTA on an open connection "
 	       "before it gives up on it.  Keep it above the MTA's own command "

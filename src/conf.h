@@ -30,6 +30,8 @@ typedef enum {
 	MG_FAC_MAIL = 0, MG_FAC_LOCAL0, MG_FAC_LOCAL1, MG_FAC_LOCAL2, MG_FAC_LOCAL3,
 	MG_FAC_LOCAL4, MG_FAC_LOCAL5, MG_FAC_LOCAL6, MG_FAC_LOCAL7
 } mg_log_facility;
+/* summary_format: the per-message summary line as text, JSON or both */
+typedef enum { MG_SUMMARY_TEXT = 0, MG_SUMMARY_JSON, MG_SUMMARY_BOTH } mg_summary_format;
 /* test_inject_failure: what the milter pretends has failed */
 typedef enum {
 	MG_INJECT_NONE = 0, MG_INJECT_ENGINE, MG_INJECT_UNAVAILABLE, MG_INJECT_STORE,
@@ -97,6 +99,7 @@ typedef struct mg_config {
 	size_t max_memory_message;  /* bytes kept in memory before spilling */
 	unsigned poison_limit;      /* failures before keep-and-notice */
 	int log_facility;           /* mg_log_facility */
+	int summary_format;         /* mg_summary_format */
 	unsigned milter_timeout;    /* seconds libmilter waits on the MTA */
 	unsigned progress_interval; /* seconds between progress replies */
 	char **outbound_daemons;    /* {daemon_name} values of outgoing mail, lower case */

@@ -305,6 +305,8 @@ static void answer(pass *p)
 	mg_decision *d = p->d;
 
 	d->reasons = mg_verdict_reasons_string(v);
+	d->reason_bits = v->reasons;
+	d->changed = v->changed && !p->in->outbound;
 	d->removed = v->removed->len;
 	switch (v->action) {
 	case MG_ACTION_REJECT:
@@ -371,6 +373,21 @@ static void steps(pass *p)
 		return;
 	if (keep(p))
 		answer(p);
+}
+
+const char *mg_decision_outcome(const mg_decision *d)
+{
+	if (d->kind == MG_DECIDE_TEMPFAIL)
+		return "tempfail";
+	if (d->reason_bits & MG_R_VIRUS)
+		return "virus";
+	if (d->reason_bits & MG_R_SUSPICIOUS)
+		return "suspicious";
+	if (d->reason_bits & (MG_R_CANNOT_INSPECT | MG_R_ENCRYPTED))
+		return "cannot_inspect";
+	if (d->kept && d->changed)
+		return "kept";
+	return d->changed ? "sanitized" : "passed";
 }
 
 mg_decision *mg_decide(mg_snapshot *snap, const mg_decide_input *in)

@@ -65,6 +65,8 @@ typedef struct {
 	char *id;                    /* quarantine ID, or NULL */
 	bool kept;                   /* the original was kept */
 	char *reasons;               /* verdict reasons, "a,b", or NULL */
+	guint32 reason_bits;         /* the same as mg_reason bits */
+	bool changed;                /* the delivered message differs from the original */
 	char *virus;                 /* signature detections, "a,b", or NULL */
 	char *suspicious;            /* heuristic detections, "a,b", or NULL */
 	unsigned removed;            /* parts removed */
@@ -75,6 +77,11 @@ typedef struct {
 } mg_decision;
 
 mg_decision *mg_decide(mg_snapshot *snap, const mg_decide_input *in);
+/* What became of the message, one word for reports and the summary line
+ * (static): tempfail, virus, suspicious, cannot_inspect, kept (changed and
+ * its original kept), sanitized (changed, not kept) or passed (delivered
+ * or refused as it came).  The first that holds, in that order. */
+const char *mg_decision_outcome(const mg_decision *d);
 void mg_decision_free(mg_decision *d);
 
 /* Turns d into the internal-error tempfail (e.g. when the MTA refused

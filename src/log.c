@@ -6,7 +6,8 @@
  *	void mg_log_set_facility(int facility);
  *	void mg_log_close(void);
  *	void mg_log(mg_log_level level, const char *qid, const char *fmt, ...);
- *	void mg_log_summary(const mg_summary *s);
+ *	void mg_log_summary(const mg_summary *s, int format);
+ *	char *mg_summary_json(const mg_summary *s);
  *	void mg_log_set_thread_qid(const char *qid);
  *	const char *mg_log_thread_qid(void);
  *
@@ -15,7 +16,9 @@
  *	syslog(3) or, in the foreground, written to stderr with a timestamp
  *	and the program name in one fputs, so lines of different threads do
  *	not mix.  Control characters in the text (which may come from a
- *	message) are shown as '?', and a line is cut at 2000 bytes.
+ *	message) are shown as '?', and a line is cut at 2000 bytes (a JSON
+ *	summary, whose strings are escaped, at 8000; its recipient list is
+ *	cut before that).
  *
  * DIAGNOSTICS
  *	None: logging never fails the caller.
@@ -30,8 +33,11 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "verdict.h"
 
 #define LINE_MAX_BYTES 2000
+#define JSON_LINE_MAX_BYTES 8000
+#define JSON_MAX_RCPTS 50
 
 static GMutex lock;
 static char *log_ident;
@@ -95,18 +101,18 @@ static int level_priority(mg_log_level level)
 	}
 }
 
-static void sanitize_line(GString *line)
+static void sanitize_line(GString *line, gsize max)
 {
-	if (line->len > LINE_MAX_BYTES)
-		g_string_truncate(line, LINE_MAX_BYTES);
+	if (line->len > max)
+		g_string_truncate(line, max);
 	for (gsize i = 0; i < line->len; i++)
 		if ((unsigned char)line->str[i] < 0x20 || line->str[i] == 0x7f)
 			line->str[i] = '?';
 }
 
-static void emit(mg_log_level level, GString *line)
+static void emit_max(mg_log_level level, GString *line, gsize max)
 {
-	sanitize_line(line);
+	sanitize_line(line, max);
 	g_mutex_lock(&lock);
 	if (log_stderr) {
 		char stamp[32];
@@ -123,6 +129,11 @@ static void emit(mg_log_level level, GString *line)
 		syslog(level_priority(level), "%s", line->str);
 	}
 	g_mutex_unlock(&lock);
+}
+
+static void emit(mg_log_level level, GString *line)
+{
+	emit_max(level, line, LINE_MAX_BYTES);
 }
 
 void mg_log(mg_log_level level, const char *qid, const char *fmt, ...)
@@ -155,7 +166,7 @@ static void append_names(GString *line, const char *key, const char *names)
 		g_string_append_c(line, g_ascii_isalnum(*p) || strchr("._-:/,", *p) ? *p : '_');
 }
 
-void mg_log_summary(const mg_summary *s)
+static void log_summary_text(const mg_summary *s)
 {
 	GString *line = g_string_new(NULL);
 
@@ -170,6 +181,112 @@ void mg_log_summary(const mg_summary *s)
 	append_names(line, "suspicious", s->suspicious);
 	emit(MG_LOG_INFO, line);
 	g_string_free(line, TRUE);
+}
+
+static void json_key(GString *o, const char *key)
+{
+	if (o->len > 1)
+		g_string_append_c(o, ',');
+	mg_json_string(o, key);
+	g_string_append_c(o, ':');
+}
+
+/* "key":"value", or "key":null */
+static void json_str(GString *o, const char *key, const char *value)
+{
+	json_key(o, key);
+	if (value)
+		mg_json_string(o, value);
+	else
+		g_string_append(o, "null");
+}
+
+static void json_time(GString *o, const char *key, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (t > 0 && gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		json_str(o, key, buf);
+	else
+		json_str(o, key, NULL);
+}
+
+/* "key":["a","b"] from "a,b" (NULL or "": []). */
+static void json_names(GString *o, const char *key, const char *names)
+{
+	char **v = g_strsplit(names ? names : "", ",", -1);
+
+	json_key(o, key);
+	g_string_append_c(o, '[');
+	for (guint i = 0, n = 0; v[i]; i++) {
+		if (!*v[i])
+			continue;
+		if (n++)
+			g_string_append_c(o, ',');
+		mg_json_string(o, v[i]);
+	}
+	g_string_append_c(o, ']');
+	g_strfreev(v);
+}
+
+static void json_rcpts(GString *o, const GPtrArray *rcpts)
+{
+	guint n = rcpts ? rcpts->len : 0;
+
+	json_key(o, "rcpts");
+	g_string_append_c(o, '[');
+	for (guint i = 0; i < n && i < JSON_MAX_RCPTS; i++) {
+		if (i)
+			g_string_append_c(o, ',');
+		mg_json_string(o, g_ptr_array_index(rcpts, i));
+	}
+	g_string_append_printf(o, "],\"rcpt_count\":%u", n);
+}
+
+char *mg_summary_json(const mg_summary *s)
+{
+	GString *o = g_string_new("{");
+
+	json_str(o, "queue_id", s->qid);
+	json_str(o, "id", s->id);
+	json_time(o, "time", s->at);
+	json_str(o, "action", s->action);
+	json_str(o, "outcome", s->outcome);
+	json_str(o, "direction", s->direction);
+	json_names(o, "reasons", s->reasons);
+	g_string_append_printf(o, ",\"removed\":%u,\"kept\":%s,\"size_in\":%zu,"
+			       "\"size_out\":%zu,\"ms\":%ld", s->removed,
+			       s->kept ? "true" : "false", s->in, s->out, s->ms);
+	json_str(o, "error", s->error);
+	json_names(o, "virus", s->virus);
+	json_names(o, "suspicious", s->suspicious);
+	json_str(o, "mail_from", s->mail_from);
+	json_rcpts(o, s->rcpts);
+	json_str(o, "client_addr", s->client_addr);
+	json_key(o, "signatures");
+	if (s->sig_version) {
+		g_string_append_printf(o, "{\"version\":%u", s->sig_version);
+		json_time(o, "built", s->sig_time);
+		g_string_append_c(o, '}');
+	} else {
+		g_string_append(o, "null");
+	}
+	g_string_append_c(o, '}');
+	return g_string_free(o, FALSE);
+}
+
+void mg_log_summary(const mg_summary *s, int format)
+{
+	if (format != MG_SUMMARY_JSON)
+		log_summary_text(s);
+	if (format == MG_SUMMARY_JSON || format == MG_SUMMARY_BOTH) {
+		char *json = mg_summary_json(s);
+		GString *line = g_string_new(json);
+		emit_max(MG_LOG_INFO, line, JSON_LINE_MAX_BYTES);
+		g_string_free(line, TRUE);
+		g_free(json);
+	}
 }
 
 void mg_log_set_thread_qid(const char *qid)

@@ -12,8 +12,20 @@
  *
  * (one line; "-" stands for an empty value; virus= and suspicious= only
  * when the scanner found something, each name once, characters other than
- * letters, digits and "._-:/" shown as '_').  Lines not about a message
- * (start, reload, stop) have no queue id.  All functions are thread-safe
+ * letters, digits and "._-:/" shown as '_').  With summary_format = json
+ * (or both) the same summary is a JSON object on a line of its own, with
+ * the envelope as well, for log shippers:
+ *
+ *   {"queue_id":"4Xy","id":"2026...","time":"2026-11-22T06:30:00Z",
+ *    "action":"deliver","outcome":"kept","direction":"inbound",
+ *    "reasons":["html_converted"],"removed":1,"kept":true,"size_in":N,
+ *    "size_out":N,"ms":N,"error":null,"virus":[],"suspicious":[],
+ *    "mail_from":"a@b","rcpts":["c@d"],"rcpt_count":1,"client_addr":"..",
+ *    "signatures":{"version":N,"built":"2026-11-01T00:00:00Z"}}
+ *
+ * (rcpts lists the first 50 recipients; signatures is null without a
+ * scanner).  Lines not about a message (start, reload, stop) have no
+ * queue id.  All functions are thread-safe
  * and may be called before mg_log_open() (they then write to stderr).
  */
 #ifndef MG_LOG_H
@@ -40,6 +52,7 @@ typedef struct {
 	const char *qid;
 	const char *id;          /* quarantine ID */
 	const char *action;      /* deliver, reject, discard, tempfail, aborted */
+	const char *outcome;     /* mg_decision_outcome(), or NULL (aborted) */
 	const char *reasons;     /* comma-separated reason names */
 	const char *error;       /* why a tempfail (or a fallback), or NULL */
 	const char *direction;   /* "inbound" or "outbound" */
@@ -49,9 +62,19 @@ typedef struct {
 	bool kept;               /* the original was kept */
 	size_t in, out;          /* bytes of the original and of the new body */
 	long ms;                 /* milliseconds from MAIL FROM to the answer */
+	/* for the JSON form */
+	time_t at;               /* when the answer was given */
+	const char *mail_from;   /* envelope sender, "" for <> */
+	const GPtrArray *rcpts;  /* char*: envelope recipients, or NULL */
+	const char *client_addr;
+	unsigned sig_version;    /* signature database version, 0: none */
+	time_t sig_time;         /* its build time, 0: unknown */
 } mg_summary;
 
-void mg_log_summary(const mg_summary *s);
+/* Logs s in the form(s) format (an mg_summary_format) asks for. */
+void mg_log_summary(const mg_summary *s, int format);
+/* The JSON object of s, without a newline; caller frees. */
+char *mg_summary_json(const mg_summary *s);
 
 /* The queue id of the message the calling thread works on (borrowed: the
  * caller keeps it alive until it sets NULL); lines logged without a queue

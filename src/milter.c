@@ -50,6 +50,7 @@
 #include "decide.h"
 #include "log.h"
 #include "msgbuf.h"
+#include "recorder.h"
 #include "snapshot.h"
 
 #define REQUIRED_ACTIONS (SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS)
@@ -212,8 +213,10 @@ static void msg_end(mg_conn *c, bool answered)
 	if (!answered) {
 		mg_summary s = { .qid = qid_of(c), .action = "aborted",
 				 .direction = direction(c), .in = mg_msgbuf_size(c->buf),
-				 .ms = elapsed_ms(c) };
-		mg_log_summary(&s);
+				 .ms = elapsed_ms(c), .at = time(NULL),
+				 .mail_from = c->env->mail_from, .rcpts = c->env->rcpts,
+				 .client_addr = c->client_addr };
+		mg_log_summary(&s, mg_snapshot_config(c->snap)->summary_format);
 	}
 	mg_msgbuf_free(c->buf);
 	mg_envelope_free(c->env);
@@ -373,6 +376,34 @@ static const char *action_name(mg_decision_kind k)
 	return names[k];
 }
 
+/* The traffic record (recorder.h) of a summary. */
+static mg_traffic *traffic_of(const mg_summary *s)
+{
+	mg_traffic *t = mg_traffic_new();
+
+	t->at = s->at;
+	t->queue_id = g_strdup(s->qid && strcmp(s->qid, NOQUEUE) != 0 ? s->qid : NULL);
+	t->id = g_strdup(s->id);
+	t->direction = g_strdup(s->direction);
+	t->outcome = g_strdup(s->outcome);
+	t->action = g_strdup(s->action);
+	t->kept = s->kept;
+	t->mail_from = g_strdup(s->mail_from);
+	for (guint i = 0; s->rcpts && i < s->rcpts->len; i++)
+		g_ptr_array_add(t->rcpts, g_strdup(g_ptr_array_index(s->rcpts, i)));
+	t->client_addr = g_strdup(s->client_addr);
+	t->size_in = s->in;
+	t->size_out = s->out;
+	t->ms = s->ms;
+	t->reasons = g_strdup(s->reasons);
+	t->virus = g_strdup(s->virus);
+	t->suspicious = g_strdup(s->suspicious);
+	t->error = g_strdup(s->error);
+	t->sig_version = s->sig_version;
+	t->sig_time = s->sig_time;
+	return t;
+}
+
 static void log_decision(const mg_conn *c, const mg_decision *d)
 {
 	const char *qid = qid_of(c);
@@ -380,12 +411,18 @@ static void log_decision(const mg_conn *c, const mg_decision *d)
 	for (guint i = 0; i < d->notes->len; i++)
 		mg_log(MG_LOG_WARNING, qid, "%s", (const char *)g_ptr_array_index(d->notes, i));
 	mg_summary s = { .qid = qid, .id = d->id, .action = action_name(d->kind),
+			 .outcome = mg_decision_outcome(d),
 			 .reasons = d->reasons, .error = d->error, .direction = direction(c),
 			 .virus = d->virus, .suspicious = d->suspicious,
 			 .removed = d->removed, .kept = d->kept,
 			 .in = mg_msgbuf_size(c->buf), .out = d->out_bytes,
-			 .ms = elapsed_ms(c) };
-	mg_log_summary(&s);
+			 .ms = elapsed_ms(c), .at = time(NULL),
+			 .mail_from = c->env->mail_from, .rcpts = c->env->rcpts,
+			 .client_addr = c->client_addr,
+			 .sig_version = c->scanner ? mg_scanner_db_version(c->scanner) : 0,
+			 .sig_time = c->scanner ? mg_scanner_db_time(c->scanner) : 0 };
+	mg_log_summary(&s, mg_snapshot_config(c->snap)->summary_format);
+	mg_recorder_add(traffic_of(&s));
 }
 
 /* ---- the callbacks --------------------------------------------------------- */

@@ -61,6 +61,7 @@
 #include "conf.h"
 #include "log.h"
 #include "milter.h"
+#include "recorder.h"
 #include "sanitize.h"
 #include "scan.h"
 #include "snapshot.h"
@@ -673,7 +674,9 @@ static int daemon_main(const options *o, mg_config *cfg, sigset_t *set)
 	rc = start(o, cfg, sc);
 	if (rc == EX_OK) {
 		g_thread_unref(g_thread_new("mugaika-signals", signal_thread, set));
+		mg_recorder_start();
 		rc = run(cfg);
+		mg_recorder_stop();
 	}
 	if (o->pidfile)
 		unlink(o->pidfile);

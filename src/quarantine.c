@@ -161,6 +161,8 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER messages_kept BEFORE DELETE ON messages"
 	" WHEN old.received > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-365 days')"
 	" BEGIN SELECT RAISE(ABORT, 'index rows are kept for 365 days at least'); END;",
+	/* version 3: a record of every message answered (traffic.h) */
+	mg_traffic_schema,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == MG_STORE_SCHEMA_VERSION);
@@ -1056,6 +1058,22 @@ mg_store_audit(mg_store *s, mg_audit_row *r, char **err)
 	return begin_write(s, err) && finish_write(s, true, r, err);
 }
 
+bool
+mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err)
+{
+	char *msg = NULL;
+
+	if (s->readonly)
+		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
+	if (!exec(s, "BEGIN IMMEDIATE", "cannot lock the index", err))
+		return false;
+	bool ok = mg_traffic_insert(s->db, rows, n, &msg) || store_fail(s, err, msg);
+	ok = ok && exec(s, "COMMIT", "cannot commit", err);
+	if (!ok)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ok;
+}
+
 GPtrArray *
 mg_store_audit_rows(mg_store *s, const mg_audit_filter *f, char **err)
 {
@@ -1248,6 +1266,8 @@ purge_index(mg_store *s, const mg_purge_opts *o, const char *cut_meta,
 	res->rows = ok ? (guint64)sqlite3_changes(s->db) : 0;
 	ok = ok && exec_text(s, "DELETE FROM failures WHERE last_seen < ?1", cut_meta,
 			     NULL, NULL, NULL, err);
+	if (ok && s->schema >= 3 && mg_traffic_prune(s->db, cut_meta, &msg) < 0)
+		ok = store_fail(s, err, msg);
 	if (ok && !mg_audit_prune(s->db, cut_meta, &res->audit_rows, &base, &msg))
 		ok = store_fail(s, err, msg);
 	char *detail = g_strdup_printf("originals=%u rows=%" G_GUINT64_FORMAT " audit_rows=%"

@@ -40,6 +40,7 @@
 
 #include "audit.h"
 #include "conf.h"
+#include "traffic.h"
 
 typedef struct mg_store mg_store;
 
@@ -101,8 +102,8 @@ unsigned mg_store_note_failure(mg_store *s, const char *retry_key);
 /* ---- additions ------------------------------------------------------------ */
 
 /* The schema version this program writes and understands (2 added the
- * audit log: see quarantine.c). */
-#define MG_STORE_SCHEMA_VERSION 2
+ * audit log, 3 the traffic records: see quarantine.c). */
+#define MG_STORE_SCHEMA_VERSION 3
 
 /* True when id has the form mg_store_new_id() makes; only such IDs ever
  * name a spool file. */
@@ -194,6 +195,10 @@ typedef struct {
 /* Everything about id, whatever its status; NULL with *err when unknown. */
 mg_kept_detail *mg_store_detail(mg_store *s, const char *id, char **err);
 void mg_kept_detail_free(mg_kept_detail *d);
+
+/* Records rows[0..n) (traffic.h) in one transaction.  False with *err
+ * when they could not be written (the caller may try again later). */
+bool mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err);
 
 /* Appends r to the audit log in its own transaction and announces the new
  * head (audit.h).  Record a read BEFORE handing the original out. */

@@ -460,11 +460,11 @@ expect audit-bad-head 64 "64 hex digits"
 
 # ---- stats --------------------------------------------------------------------------------
 mug stats
-expect stats-text 0 "schema version +2"
+expect stats-text 0 "schema version +3"
 grep -Eq "^held +1 " "$OUT" && grep -Eq "^released +3 " "$OUT" &&
 	grep -Eq "^deleted +3 " "$OUT"; result stats-counts
 mug stats --json
-[ "$rc" -eq 0 ] && json_ok && pyjson 'j["held"] == 1 and j["schema_version"] == 2 and j["audit_rows"] > 0 and j["warnings"] == []'; result stats-json
+[ "$rc" -eq 0 ] && json_ok && pyjson 'j["held"] == 1 and j["schema_version"] == 3 and j["audit_rows"] > 0 and j["warnings"] == []'; result stats-json
 EXTRA="spool_free_warning = 99" write_conf
 mug stats
 expect stats-threshold 1 "warning: quarantine_dir .* free, below spool_free_warning"

@@ -20,6 +20,11 @@
 #	and it reloads back to the base settings for the next script that has
 #	no NAME.conf.
 #
+#	The settings have summary_format = both; after the stop,
+#	tests/milter/records.py checks that every text summary line has its
+#	JSON twin and that every answered message has its traffic record in
+#	the quarantine index.
+#
 #	Last, the stop: a message is still in flight (tests/milter/stop/inflight.lua,
 #	the work slowed by test_delay) when the daemon gets SIGTERM; the
 #	message must still be answered, and the daemon must exit 0.  The script
@@ -80,6 +85,7 @@ max_memory_message = 64K
 poison_limit = 3
 progress_interval = 1
 test_reply_chunk = 1K
+summary_format = both
 EOF
 
 # config_for NAME: the settings file text for script NAME.
@@ -260,4 +266,13 @@ else
 fi
 stop_in_flight
 stop_daemon
+# the records: every summary line twice (text, JSON), every answer in the index
+python3 "$mg_here/records.py" "$LOG" "$MG_TMP/db/quarantine.db" > "$MG_TMP/records.out" 2>&1
+while read -r word name rest; do
+	case $word in
+	ok) mg_pass "records-$name" ;;
+	FAIL) mg_fail "records-${name%:}" "$rest" ;;
+	*) mg_fail records "$word $name $rest" ;;
+	esac
+done < "$MG_TMP/records.out"
 mg_summary
