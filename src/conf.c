@@ -374,6 +374,9 @@ static const mg_setting settings[] = {
 	       "mugaika stats warns, and exits with 1, when the file system of "
 	       "quarantine_dir has less than this percentage of its space or "
 	       "inodes free.  0: never."),
+	S_ENUM(report_language, "ja", "ja|en", SEC_QUARANTINE,
+	       "Language of the labels in mugaika report's output (text, CSV "
+	       "and HTML); mugaika report --lang overrides it."),
 
 	S_ENUM(test_inject_failure, "none", "none|engine|unavailable|store|scanner",
 	       SEC_TESTING,

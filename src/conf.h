@@ -114,6 +114,7 @@ typedef struct mg_config {
 	char *release_relay;        /* "HOST:PORT" / "[ADDR]:PORT" (mugaika release) */
 	unsigned release_timeout;   /* seconds per reply of release_relay */
 	unsigned spool_free_warning; /* percent free below which stats warns; 0 off */
+	int report_language;        /* mg_language: labels of mugaika report */
 
 	/* testing only */
 	int test_inject_failure;    /* mg_inject */

@@ -1058,6 +1058,12 @@ mg_store_audit(mg_store *s, mg_audit_row *r, char **err)
 	return begin_write(s, err) && finish_write(s, true, r, err);
 }
 
+sqlite3 *
+mg_store_sqlite(mg_store *s)
+{
+	return s->db;
+}
+
 bool
 mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err)
 {

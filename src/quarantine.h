@@ -196,6 +196,11 @@ typedef struct {
 mg_kept_detail *mg_store_detail(mg_store *s, const char *id, char **err);
 void mg_kept_detail_free(mg_kept_detail *d);
 
+/* The store's SQLite handle, for the read-only queries of mugaika report
+ * (report.c); borrowed, valid while s is open, used by one thread. */
+struct sqlite3;
+struct sqlite3 *mg_store_sqlite(mg_store *s);
+
 /* Records rows[0..n) (traffic.h) in one transaction.  False with *err
  * when they could not be written (the caller may try again later). */
 bool mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err);
