@@ -9,7 +9,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libglib2.0-dev libgmime-3.0-dev libxml2-dev libssl-dev libuchardet-dev
  libmagic-dev libarchive-dev libsqlite3-dev libclamav-dev libmilter-dev
  check clang libclang-rt-14-dev python3 groff-base man-db ca-certificates
- miltertest clamav-testfiles postfix swaks clamav-daemon zip"
+ miltertest clamav-testfiles postfix swaks clamav-daemon zip
+ chromium fonts-ipaexfont-gothic"
 
 missing=""
 for p in $PACKAGES; do

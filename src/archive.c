@@ -27,7 +27,10 @@
  *	  archive_max_size and archive_max_ratio (uncompressed bytes per byte
  *	  of the part, checked once more than 1 MiB came out, so that a small
  *	  zip of a well-compressing text is no bomb); the sizes entries state
- *	  count against archive_max_size before anything is read;
+ *	  count against archive_max_size before anything is read, and those
+ *	  of the entries about to be read (not encrypted) against
+ *	  archive_max_ratio too, so that a bomb whose headers tell is found
+ *	  before it is decompressed;
  *	- looks at the first 64 KiB of the data with libmagic: an executable
  *	  is "archive_executable"; an archive is read in turn (its members one
  *	  level deeper) when the depth allows, else "archive_depth".  A head
@@ -123,6 +126,7 @@ typedef struct {
 	size_t part_len;	/* the ratio's denominator */
 	guint64 entries;	/* entries seen, all depths */
 	guint64 stated;		/* sizes the archives state, all depths */
+	guint64 stated_read;	/* those of the entries read (not encrypted) */
 	guint64 total;		/* bytes uncompressed and held or counted */
 	bool stop;		/* a limit was hit: read no further */
 	guint8 *block;		/* BLOCK bytes for archive_read_data() */
@@ -162,13 +166,25 @@ count_stated(walk *w, guint64 size)
 }
 
 static bool
+over_ratio(const walk *w, guint64 n)
+{
+	return n > RATIO_FLOOR &&
+	       n > (guint64)w->cfg->archive_max_ratio * MAX(w->part_len, 1);
+}
+
+/* An entry about to be read: its stated size against the ratio. */
+static bool
+count_stated_read(walk *w, guint64 size)
+{
+	w->stated_read += size;
+	return !over_ratio(w, w->stated_read) || bomb(w);
+}
+
+static bool
 count_bytes(walk *w, size_t n)
 {
 	w->total += n;
-	if (w->total > w->cfg->archive_max_size)
-		return bomb(w);
-	if (w->total > RATIO_FLOOR &&
-	    w->total > (guint64)w->cfg->archive_max_ratio * MAX(w->part_len, 1))
+	if (w->total > w->cfg->archive_max_size || over_ratio(w, w->total))
 		return bomb(w);
 	return true;
 }
@@ -448,6 +464,8 @@ read_entry(walk *w, struct archive *a, struct archive_entry *e, unsigned depth,
 		unreadable(w, a);
 		return false;
 	}
+	if (!count_stated_read(w, m->size))
+		return false;
 	member_read mr = { g_byte_array_new(), 0, false, false, NULL };
 	bool ok = read_data(w, a, &mr, depth, extract);
 	if (!archive_entry_size_is_set(e))
@@ -523,7 +541,7 @@ void
 mg_archive_inspect(mg_classification *c, const guint8 *data, size_t len,
 		   const char *mime, const char *name, const mg_config *cfg)
 {
-	walk w = { c, cfg, len, 0, 0, 0, false, g_malloc(BLOCK) };
+	walk w = { c, cfg, len, 0, 0, 0, 0, false, g_malloc(BLOCK) };
 	locale_t loc = utf8_locale();
 	locale_t old = uselocale((locale_t)0);
 

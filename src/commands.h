@@ -11,7 +11,8 @@
  * 75 a temporary failure (retry), 77 no permission (run as the service
  * user), 78 configuration error; 1 a result that is not an error of the
  * tool (stats: a threshold crossed; audit verify: the chain is broken;
- * release: some recipients released, some not).
+ * release: some recipients released, some not; report: a look-up found no
+ * message).
  */
 #ifndef MG_COMMANDS_H
 #define MG_COMMANDS_H
@@ -42,6 +43,11 @@ int mg_cmd_audit(int argc, char **argv);
 
 /* mugaika stats (cmd_stats.c). */
 int mg_cmd_stats(int argc, char **argv);
+
+/* mugaika report [--since T] [--until T] [--format F] [--output FILE]
+ * [--lang L] [--top N] [--sha256 HASH | --virus NAME]: what the gateway
+ * did, and incident look-ups (cmd_report.c; 1: a look-up found nothing). */
+int mg_cmd_report(int argc, char **argv);
 
 /* ---- shared by the cmd_*.c files (cmd_common.c) ------------------------------ */
 

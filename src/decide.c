@@ -9,11 +9,13 @@
  *
  * DESCRIPTION
  *	One pass: the scanner is there (unless scanner = none), store from
- *	the snapshot's pool, retry key, ID (the kept one for a retry, else a
- *	new one), engine (sanitize, or scan only for outbound mail), failure
- *	count, keep, answer.  Any step may end the pass; mg_decide() then
- *	gives the store back and frees what the pass made, the same way on
- *	every path.
+ *	the snapshot's pool, retry key and the message's SHA-256 (one hash
+ *	over the message), ID (the kept one for a retry, else a new one),
+ *	engine (sanitize, or scan only for outbound mail), failure count,
+ *	keep (the spool file with the pool's store, the index row by the
+ *	snapshot's keeper, batched with other messages'), answer.  Any step
+ *	may end the pass; mg_decide() then gives the store back and frees
+ *	what the pass made, the same way on every path.
  *
  *	The poison fallback is a minimal safe message made here, because the
  *	engine is what failed: a text/plain notice in Japanese and English
@@ -51,8 +53,10 @@ typedef struct {
 	const mg_config *cfg;
 	const mg_decide_input *in;
 	mg_scanner *scanner;         /* in->scanner, or NULL when injected away */
-	mg_store *store;
+	mg_store *store;             /* reads, and the spool file */
+	mg_keeper *keeper;           /* writes the index */
 	char *key;                   /* retry key */
+	char sha256[65];             /* of the message */
 	mg_result *result;
 	mg_decision *d;
 } pass;
@@ -215,7 +219,7 @@ static bool run_engine(pass *p)
 /* After an engine failure: tempfail, or the fallback once poisoned. */
 static bool handle_failure(pass *p)
 {
-	unsigned n = mg_store_note_failure(p->store, p->key);
+	unsigned n = mg_keeper_note_failure(p->keeper, p->key);
 
 	if (n < p->cfg->poison_limit) {
 		note(p->d, "sanitizing failed (%u of poison_limit %u)", n, p->cfg->poison_limit);
@@ -270,8 +274,10 @@ static bool keep(pass *p)
 		ok = false;
 	} else {
 		char *json = mg_verdict_to_json(p->result->verdict);
-		ok = mg_store_keep(p->store, p->d->id, p->key, p->in->raw, p->in->len,
-				   p->in->env, json, &err);
+		mg_keep_req q = { .id = p->d->id, .retry_key = p->key, .sha256 = p->sha256,
+				  .raw = p->in->raw, .len = p->in->len, .env = p->in->env,
+				  .verdict_json = json };
+		ok = mg_keeper_keep(p->keeper, p->store, &q, &err);
 		g_free(json);
 	}
 	if (!ok) {
@@ -344,6 +350,7 @@ static bool ready(pass *p)
 		tempfail(p->d, "scanner_unavailable", "4.3.2", REPLY_SCANNER);
 		return false;
 	}
+	p->keeper = mg_snapshot_keeper(p->snap);
 	p->store = mg_snapshot_store(p->snap, &err);
 	if (!p->store) {
 		note(p->d, "quarantine unavailable: %s", err ? err : "unknown error");
@@ -358,8 +365,9 @@ static void steps(pass *p)
 {
 	if (!ready(p))
 		return;
-	p->key = mg_store_retry_key(p->in->raw, p->in->len, p->in->env);
-	p->d->id = mg_store_find_retry(p->store, p->key);
+	p->key = mg_store_retry_key_sha(p->in->raw, p->in->len, p->in->env, p->sha256);
+	p->d->id = mg_store_find_retry_compat(p->store, &p->key, p->in->raw, p->in->len,
+					      p->in->env);
 	if (!p->d->id)
 		p->d->id = mg_store_new_id(p->in->now);
 	bool ran = run_engine(p);

@@ -25,11 +25,13 @@
  *	abort, close and a new MAIL FROM; it logs the summary line of a
  *	message that ended without an answer ("aborted").
  *
- *	At end of message the work (decide.c) runs in its own thread while
- *	this callback's thread sends a progress reply every
- *	progress_interval seconds; then the decision is replayed: header
- *	requests, the body in pieces of at most test_reply_chunk bytes, and
- *	the final answer with its fixed reply text.  Nothing else is sent
+ *	At end of message the work (decide.c) runs on a thread of a pool
+ *	(threads are made as needed and kept while idle, up to
+ *	POOL_IDLE_THREADS, instead of one new thread per message) while this
+ *	callback's thread sends a progress reply every progress_interval
+ *	seconds; then the decision is replayed: header requests, the body in
+ *	pieces of at most test_reply_chunk bytes, and the final answer with
+ *	its fixed reply text.  Nothing else is sent
  *	between the body pieces (Postfix ends a body replacement at the first
  *	other request).  An outbound message that passes gets no request at
  *	all.  The work thread carries the queue id for libclamav's log lines
@@ -58,6 +60,7 @@
 #define NO_REPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
 			SMFIP_NR_HDR | SMFIP_NR_BODY)
 #define NOQUEUE "NOQUEUE"
+#define POOL_IDLE_THREADS 64
 #define DAEMON_NAME "{daemon_name}"
 
 typedef struct {
@@ -252,10 +255,11 @@ typedef struct {
 	mg_decision *out;
 } work;
 
-static gpointer work_run(gpointer data)
+static void work_run(gpointer data, gpointer unused)
 {
 	work *w = data;
 
+	(void)unused;
 	mg_log_set_thread_qid(w->qid);
 	mg_decision *d = mg_decide(w->snap, &w->in);
 	mg_log_set_thread_qid(NULL);
@@ -265,7 +269,21 @@ static gpointer work_run(gpointer data)
 	w->done = true;
 	g_cond_signal(&w->cond);
 	g_mutex_unlock(&w->lock);
-	return NULL;
+}
+
+/* The pool of end-of-message threads: no limit on their number (each
+ * message in flight has one), idle ones kept for the next messages. */
+static GThreadPool *work_pool(void)
+{
+	static gsize once;
+	static GThreadPool *pool;
+
+	if (g_once_init_enter(&once)) {
+		g_thread_pool_set_max_unused_threads(POOL_IDLE_THREADS);
+		pool = g_thread_pool_new(work_run, NULL, -1, FALSE, NULL);
+		g_once_init_leave(&once, 1);
+	}
+	return pool;
 }
 
 /* Waits for w, sending a progress reply every interval seconds. */
@@ -304,13 +322,12 @@ static mg_decision *decide(SMFICTX *ctx, mg_conn *c)
 	w.in.outbound = c->outbound;
 	g_mutex_init(&w.lock);
 	g_cond_init(&w.cond);
-	GThread *t = g_thread_try_new("mugaika-eom", work_run, &w, NULL);
-	if (t) {
-		wait_with_progress(ctx, &w, mg_snapshot_config(c->snap)->progress_interval);
-		g_thread_join(t);
-	} else {
-		work_run(&w);
-	}
+	/* should no thread be free and none be made, w waits in the pool's
+	 * queue for the next free one: waiting with progress covers that too */
+	g_thread_pool_push(work_pool(), &w, NULL);
+	wait_with_progress(ctx, &w, mg_snapshot_config(c->snap)->progress_interval);
+	g_mutex_lock(&w.lock);	/* work_run is done with w once it unlocks */
+	g_mutex_unlock(&w.lock);
 	g_mutex_clear(&w.lock);
 	g_cond_clear(&w.cond);
 	return w.out;

@@ -3,8 +3,8 @@
  *
  * Verbs: sanitize (run the engine on one message, exactly as the milter
  * would, and print the safe message and the verdict); the helpdesk's list,
- * show, release, delete, purge, audit and stats on the quarantine
- * (cmd_*.c, see commands.h).  Exit codes
+ * show, release, delete, purge, audit and stats on the quarantine, and
+ * report for security staff (cmd_*.c, see commands.h).  Exit codes
  * follow sysexits(3): 0 done, 1 the message must not be delivered,
  * 64 usage, 66 input unreadable, 73 output not writable, 75 internal error
  * (tempfail), 78 configuration error.  Every verb takes --config FILE.
@@ -40,6 +40,9 @@ static void usage(FILE *f)
 	      "       mugaika purge [--config FILE] [--reason TEXT] [--dry-run]\n"
 	      "       mugaika audit list|export|verify|head [--config FILE] [options]\n"
 	      "       mugaika stats [--config FILE] [--json]\n"
+	      "       mugaika report [--config FILE] [--since T] [--until T]\n"
+	      "                      [--format text|csv|json|html] [--output FILE]\n"
+	      "                      [--lang ja|en] [--top N] [--sha256 HASH | --virus NAME]\n"
 	      "       mugaika --version\n"
 	      "See mugaika(1).\n", f);
 }
@@ -261,7 +264,7 @@ int main(int argc, char **argv)
 		{ "list", mg_cmd_list }, { "show", mg_cmd_show },
 		{ "release", mg_cmd_release }, { "delete", mg_cmd_delete },
 		{ "purge", mg_cmd_purge }, { "audit", mg_cmd_audit },
-		{ "stats", mg_cmd_stats },
+		{ "stats", mg_cmd_stats }, { "report", mg_cmd_report },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
 		if (strcmp(argv[1], verbs[i].verb) == 0)

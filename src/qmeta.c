@@ -6,6 +6,9 @@
  *	mg_envelope *mg_envelope_new(void);  void mg_envelope_free(e);
  *	char *mg_store_new_id(now);  bool mg_store_id_valid(id);
  *	char *mg_store_retry_key(raw, len, env);
+ *	char *mg_store_retry_key_sha(raw, len, env, sha256);
+ *	char *mg_qmeta_retry_key_v2(raw, len, env);  bool mg_qmeta_key_is_v2(key);
+ *	void mg_qmeta_random(buf, n);
  *	void mg_kept_free(k);
  *	void mg_qmeta_iso_utc(t, out);  void mg_qmeta_sha256_hex(data, len, out);
  *	char *mg_qmeta_header(raw, len, name);  char *mg_qmeta_json(m);
@@ -14,14 +17,23 @@
  *	The contracts are in quarantine.h and qmeta.h.
  *
  *	IDs: "YYYYMMDDTHHMMSSZ-" (UTC, the time clamped to 1970..9999) and 8
- *	characters of base32 (A-Z2-7) from 40 random bits (RAND_bytes): IDs of
- *	different seconds sort by time, and 10,000 IDs in one second collide
- *	with a probability of about 5e-5 (the store refuses a duplicate).
+ *	characters of base32 (A-Z2-7) from 40 random bits (getrandom(2),
+ *	taken 256 bytes at a time per thread: RAND_bytes cost a per-thread
+ *	DRBG set-up in every new thread): IDs of different seconds sort by
+ *	time, and 10,000 IDs in one second collide with a probability of about
+ *	5e-5 (the store refuses a duplicate: the index's primary key, and the
+ *	spool's rename that never replaces).
  *
- *	Retry key: SHA-256 over "tag length\n" + bytes for each of: a version
- *	tag, the whole message as the milter saw it (Postfix does not show a
- *	milter its own Received field, so a retry is byte for byte the same),
- *	MAIL FROM, each RCPT TO in order.  The lengths make the encoding unambiguous.
+ *	Retry key, version 3: "v3-" and the hex of SHA-256 over "tag
+ *	length\n" + bytes for each of: a version tag, the SHA-256 (hex) of the
+ *	whole message as the milter saw it (Postfix does not show a milter its
+ *	own Received field, so a retry is byte for byte the same), MAIL FROM,
+ *	each RCPT TO in order.  The lengths make the encoding unambiguous.  The
+ *	message is hashed once: the same digest is the index's sha256 of the
+ *	original (mg_store_retry_key_sha).  Version 2 (up to 2026-11) hashed
+ *	the message itself in place of its digest, 64 hex digits without a
+ *	prefix; quarantine.c still looks such keys up for a while after an
+ *	upgrade (mg_store_find_retry_compat).
  *
  *	All functions are thread-safe.
  *
@@ -34,11 +46,12 @@
  */
 #include "qmeta.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "charset.h"
 #include "verdict.h"
@@ -58,6 +71,18 @@ mg_qmeta_iso_utc(time_t t, char out[32])
 		g_strlcpy(out, "1970-01-01T00:00:00Z", 32);
 }
 
+static void
+hex_of(const unsigned char *md, unsigned n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 void
 mg_qmeta_sha256_hex(const void *data, size_t len, char out[65])
 {
@@ -66,8 +91,34 @@ mg_qmeta_sha256_hex(const void *data, size_t len, char out[65])
 
 	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
 		g_error("quarantine: SHA-256 failed");
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_of(md, n, out);
+}
+
+#define RANDOM_POOL 256
+
+void
+mg_qmeta_random(void *buf, size_t n)
+{
+	static _Thread_local unsigned char pool[RANDOM_POOL];
+	static _Thread_local size_t left;
+	unsigned char *out = buf;
+
+	while (n > 0) {
+		if (left == 0) {
+			ssize_t got = getrandom(pool, sizeof pool, 0);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got != (ssize_t)sizeof pool)
+				g_error("quarantine: getrandom failed: %s", g_strerror(errno));
+			left = sizeof pool;
+		}
+		size_t take = MIN(n, left);
+		memcpy(out, pool + sizeof pool - left, take);
+		memset(pool + sizeof pool - left, 0, take);	/* used once only */
+		left -= take;
+		out += take;
+		n -= take;
+	}
 }
 
 /* ---- envelopes, IDs and kept rows ---------------------------------------- */
@@ -108,8 +159,7 @@ mg_store_new_id(time_t now)
 	now = CLAMP(now, 0, MAX_TIME);
 	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm))
 		g_error("quarantine: cannot format the time of an ID");
-	if (RAND_bytes(r, sizeof r) != 1)
-		g_error("quarantine: the random number generator failed");
+	mg_qmeta_random(r, sizeof r);
 	guint64 v = (guint64)r[0] << 32 | (guint64)r[1] << 24 | (guint64)r[2] << 16 |
 		    (guint64)r[3] << 8 | r[4];
 	for (int i = 0; i < 8; i++)
@@ -207,18 +257,25 @@ feed(EVP_MD_CTX *md, const char *tag, const char *data, size_t len)
 	EVP_DigestUpdate(md, data, len);
 }
 
-char *
-mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env)
+static EVP_MD_CTX *
+digest_new(void)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char out[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
-	const char *from = env && env->mail_from ? env->mail_from : "";
 
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		g_error("quarantine: SHA-256 failed");
-	feed(md, "mugaika-retry-key", "2", 1);
-	feed(md, "message", raw, len);
+	return md;
+}
+
+/* The envelope's part of a retry key, then the digest as hex (prefix first). */
+static char *
+digest_envelope(EVP_MD_CTX *md, const mg_envelope *env, const char *prefix)
+{
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	const char *from = env && env->mail_from ? env->mail_from : "";
+	size_t plen = strlen(prefix);
+
 	feed(md, "from", from, strlen(from));
 	for (guint i = 0; env && env->rcpts && i < env->rcpts->len; i++) {
 		const char *rcpt = g_ptr_array_index(env->rcpts, i);
@@ -227,10 +284,46 @@ mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env)
 	if (EVP_DigestFinal_ex(md, out, &n) != 1)
 		g_error("quarantine: SHA-256 failed");
 	EVP_MD_CTX_free(md);
-	GString *hex = g_string_sized_new(2 * n);
-	for (unsigned i = 0; i < n; i++)
-		g_string_append_printf(hex, "%02x", out[i]);
-	return g_string_free(hex, FALSE);
+	char *key = g_malloc(plen + 2 * n + 1);
+	memcpy(key, prefix, plen);
+	hex_of(out, n, key + plen);
+	return key;
+}
+
+char *
+mg_store_retry_key_sha(const char *raw, size_t len, const mg_envelope *env,
+		       char sha256[65])
+{
+	EVP_MD_CTX *md = digest_new();
+
+	mg_qmeta_sha256_hex(raw, len, sha256);
+	feed(md, "mugaika-retry-key", "3", 1);
+	feed(md, "message-sha256", sha256, 64);
+	return digest_envelope(md, env, MG_QMETA_KEY_PREFIX);
+}
+
+char *
+mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env)
+{
+	char sha256[65];
+
+	return mg_store_retry_key_sha(raw, len, env, sha256);
+}
+
+char *
+mg_qmeta_retry_key_v2(const char *raw, size_t len, const mg_envelope *env)
+{
+	EVP_MD_CTX *md = digest_new();
+
+	feed(md, "mugaika-retry-key", "2", 1);
+	feed(md, "message", raw, len);
+	return digest_envelope(md, env, "");
+}
+
+bool
+mg_qmeta_key_is_v2(const char *key)
+{
+	return key && !g_str_has_prefix(key, MG_QMETA_KEY_PREFIX);
 }
 
 /* ---- the metadata JSON --------------------------------------------------- */

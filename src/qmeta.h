@@ -32,6 +32,20 @@ void mg_qmeta_iso_utc(time_t t, char out[32]);
 /* SHA-256 of data as 64 hex digits and a NUL. */
 void mg_qmeta_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* n random bytes (getrandom, buffered per thread); a failure is a panic. */
+void mg_qmeta_random(void *buf, size_t n);
+
+/* Retry keys of version 3 (mg_store_retry_key) start with this. */
+#define MG_QMETA_KEY_PREFIX "v3-"
+
+/* The retry key as mugaika made it before version 3 (64 hex digits, over
+ * the message itself), for recognising retries of messages kept before an
+ * upgrade.  Caller frees. */
+char *mg_qmeta_retry_key_v2(const char *raw, size_t len, const mg_envelope *env);
+
+/* True for a key of the form before version 3. */
+bool mg_qmeta_key_is_v2(const char *key);
+
 /* The first header field called name in the raw message, decoded
  * (RFC 2047, raw 8-bit) into UTF-8, or NULL when absent.  Looks at the
  * first 1 MB only.  Caller frees. */

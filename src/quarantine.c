@@ -7,7 +7,11 @@
  *	mg_store *mg_store_open(cfg, &err);  mg_store_open_readonly(cfg, &err);
  *	void mg_store_close(s);
  *	char *mg_store_find_retry(s, key);
+ *	char *mg_store_find_retry_compat(s, &key, raw, len, env);
  *	bool mg_store_keep(s, id, key, raw, len, env, verdict_json, &err);
+ *	mg_keep_job *mg_store_keep_begin(s, req, &done, &err);
+ *	void mg_store_keep_finish(w, jobs, n);
+ *	bool mg_keep_job_result(j, &err);  void mg_keep_job_free(j);
  *	unsigned mg_store_note_failure(s, key);
  *	GPtrArray *mg_store_list(s, limit, &err);
  *	bool mg_store_read(s, id, &raw, &len, &meta, &err);
@@ -24,15 +28,22 @@
  *	bool mg_store_get_stats(s, &stats, &err);
  *
  * DESCRIPTION
- *	The contract of each function is in quarantine.h.  mg_store_keep:
- *	validate the ID -> known retry key under this ID? done -> write the
- *	spool file durably (spool.c) -> one transaction inserting the message
- *	row and its recipients -> on a failure there, remove the file again.
+ *	The contract of each function is in quarantine.h.  mg_store_keep is
+ *	its two halves on one store: mg_store_keep_begin (validate the ID ->
+ *	known retry key under this ID? done -> verdict fields and metadata ->
+ *	the spool file written, fsync'd and renamed, on the caller's thread)
+ *	and mg_store_keep_finish (on the writer: each day directory fsync'd
+ *	once -> one transaction with a savepoint per original inserting its
+ *	message row and recipients -> one commit; whatever failed has its
+ *	file removed again).  The keeper (keeper.c) runs the second half for
+ *	the originals of every message thread that queued up meanwhile.
  *	The index is opened with journal_mode=WAL, synchronous=FULL (a commit
- *	is on disk before mg_store_keep returns), foreign_keys=ON and a busy
- *	timeout of 5 s.  The database file is created 0600 before SQLite opens
- *	it, so its -wal and -shm files are 0600 too; a missing parent
- *	directory is created 0700.
+ *	is on disk before it returns; traffic records alone are committed
+ *	with NORMAL, and FULL is set again before any other write),
+ *	foreign_keys=ON and a busy timeout of 5 s.  The statements of the
+ *	write side are prepared once per store and reset after each use.  The
+ *	database file is created 0600 before SQLite opens it, so its -wal and
+ *	-shm files are 0600 too; a missing parent directory is created 0700.
  *
  *	Schema (version 1; schema_version holds one row per version applied,
  *	and a newer version than MG_STORE_SCHEMA_VERSION is refused):
@@ -93,6 +104,49 @@
 #include "spool.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define RETRY_WINDOW_DAYS 7	/* how long a client may retry (Postfix: 5 days) */
+#define LEGACY_RECHECK_US (G_USEC_PER_SEC * 600)
+
+/* Statements prepared once per store (SQLITE_PREPARE_PERSISTENT) and reset
+ * after each use: the write side runs them for every message. */
+enum {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_LOOKUP_RETRY, ST_ID_IN_USE, ST_VERDICT, ST_INSERT_MESSAGE, ST_INSERT_RCPT,
+	ST_NOTE_FAILURE, ST_OLDEST_KEY, ST_FAILED_BEFORE, ST_COUNT
+};
+
+static const char *const cached_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT keep",
+	[ST_RELEASE] = "RELEASE keep",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO keep",
+	[ST_LOOKUP_RETRY] = "SELECT id FROM messages WHERE retry_key = ?1 "
+			    "AND status != 'deleted' ORDER BY rowid LIMIT 1",
+	[ST_ID_IN_USE] = "SELECT 1 FROM messages WHERE id = ?1",
+	[ST_VERDICT] = "WITH v (j) AS (SELECT CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END) "
+		       "SELECT json_valid(?1), json_extract(j, '$.action'), "
+		       " (SELECT group_concat(value, ',') FROM json_each(j, '$.reasons')), "
+		       " json_extract(j, '$.subject'), json_extract(j, '$.from') FROM v",
+	[ST_INSERT_MESSAGE] =
+		"INSERT INTO messages (id, received, queue_id, mail_from, client_addr,"
+		" client_name, helo, auth_name, subject, from_hdr, size, sha256,"
+		" retry_key, verdict, reasons, action, spool, key_id) VALUES"
+		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15, ?16, ?17, ?18)",
+	[ST_INSERT_RCPT] = "INSERT INTO recipients (id, seq, rcpt) VALUES (?1, ?2, ?3)",
+	[ST_NOTE_FAILURE] = "INSERT INTO failures VALUES (?1, 1, ?2, ?2) "
+			    "ON CONFLICT (retry_key) DO UPDATE SET "
+			    "count = count + 1, last_seen = excluded.last_seen "
+			    "RETURNING count",
+	/* the oldest original of the retry window, and the oldest failure */
+	[ST_OLDEST_KEY] = "SELECT retry_key FROM (SELECT retry_key FROM messages WHERE "
+			  "received >= ?1 ORDER BY received LIMIT 1) UNION ALL "
+			  "SELECT retry_key FROM failures WHERE last_seen >= ?1 AND "
+			  "substr(retry_key, 1, 3) != '" MG_QMETA_KEY_PREFIX "'",
+	[ST_FAILED_BEFORE] = "SELECT 1 FROM failures WHERE retry_key = ?1",
+};
 
 struct mg_store {
 	sqlite3 *db;
@@ -103,6 +157,10 @@ struct mg_store {
 	int schema;		/* version of the index as opened */
 	bool readonly;
 	char *last_error;
+	sqlite3_stmt *cached[ST_COUNT];	/* NULL until first used */
+	bool sync_normal;	/* synchronous = NORMAL for now (not FULL) */
+	bool legacy_keys;	/* retry keys before version 3 may still be retried */
+	gint64 legacy_checked;	/* when that was found out (monotonic), 0: never */
 };
 
 /* What goes into one messages row. */
@@ -218,6 +276,52 @@ prepare(mg_store *s, const char *sql, char **err)
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		db_fail(s, err, "cannot prepare a query");
 	return st;
+}
+
+/* The cached statement which (prepared on first use); NULL with *err. */
+static sqlite3_stmt *
+cached(mg_store *s, int which, char **err)
+{
+	if (!s->cached[which] &&
+	    sqlite3_prepare_v3(s->db, cached_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->cached[which], NULL) != SQLITE_OK) {
+		db_fail(s, err, "cannot prepare a query");
+		return NULL;
+	}
+	return s->cached[which];
+}
+
+/* Ends a use of a cached statement whose last step returned rc: the
+ * statement is reset (no read transaction stays open) and its parameters
+ * cleared. */
+static bool
+cached_done(mg_store *s, sqlite3_stmt *st, int rc, const char *what, char **err)
+{
+	bool ok = rc == SQLITE_DONE || rc == SQLITE_ROW || db_fail(s, err, what);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ok;
+}
+
+/* Steps a cached statement to its end. */
+static bool
+run_cached(mg_store *s, sqlite3_stmt *st, const char *what, char **err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	return cached_done(s, st, rc, what, err);
+}
+
+/* Runs a cached statement without parameters (BEGIN, COMMIT, ...). */
+static bool
+exec_cached(mg_store *s, int which, const char *what, char **err)
+{
+	sqlite3_stmt *st = cached(s, which, err);
+
+	return st && run_cached(s, st, what, err);
 }
 
 /* Steps st to the end and finalizes it. */
@@ -360,11 +464,32 @@ version_known(mg_store *s, int v, char **err)
 	return v >= 0;
 }
 
+/* True when the index is known to have our schema version already: then
+ * opening takes no write lock (the daemon opens a store per thread while
+ * its keeper writes). */
+static bool
+schema_current(mg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool current = false;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version", -1, &st,
+			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		current = sqlite3_column_int(st, 0) == MG_STORE_SCHEMA_VERSION;
+	sqlite3_finalize(st);
+	if (current)
+		s->schema = MG_STORE_SCHEMA_VERSION;
+	return current;
+}
+
 /* Applies the migrations the index lacks, in one transaction. */
 static bool
 migrate(mg_store *s, char **err)
 {
 	char now[32];
+
+	if (schema_current(s))
+		return true;
 	bool ok = exec(s, "BEGIN IMMEDIATE", "cannot lock", err);
 	if (!ok)
 		return false;
@@ -449,6 +574,8 @@ mg_store_close(mg_store *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->cached[i]);
 	if (s->db)
 		sqlite3_close(s->db);
 	mg_spool_close(s->spool);
@@ -471,8 +598,8 @@ mg_store_set_busy_timeout(mg_store *s, unsigned ms)
 static bool
 lookup_retry(mg_store *s, const char *key, char **id, char **err)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT id FROM messages WHERE retry_key = ?1 "
-				   "AND status != 'deleted' ORDER BY rowid LIMIT 1", err);
+	sqlite3_stmt *st = cached(s, ST_LOOKUP_RETRY, err);
+
 	*id = NULL;
 	if (!st)
 		return false;
@@ -480,10 +607,7 @@ lookup_retry(mg_store *s, const char *key, char **id, char **err)
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = col_dup(st, 0);
-	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE ||
-		  db_fail(s, err, "cannot look up a retry");
-	sqlite3_finalize(st);
-	return ok;
+	return cached_done(s, st, rc, "cannot look up a retry", err);
 }
 
 char *
@@ -492,6 +616,66 @@ mg_store_find_retry(mg_store *s, const char *retry_key)
 	char *id = NULL;
 
 	lookup_retry(s, retry_key, &id, NULL);
+	return id;
+}
+
+/* Whether retries of messages kept (or failed) under keys of the form
+ * before version 3 may still come: the oldest original in the retry
+ * window has such a key, or a recent failure has one.  Looked at once in
+ * LEGACY_RECHECK_US; false when it cannot be told (nothing then breaks:
+ * such a retry is kept once more under a new ID). */
+static bool
+legacy_keys(mg_store *s)
+{
+	gint64 now = g_get_monotonic_time();
+	char cutoff[32];
+
+	if (s->legacy_checked && now - s->legacy_checked < LEGACY_RECHECK_US)
+		return s->legacy_keys;
+	sqlite3_stmt *st = cached(s, ST_OLDEST_KEY, NULL);
+	if (!st)
+		return false;
+	mg_qmeta_iso_utc(time(NULL) - RETRY_WINDOW_DAYS * 86400, cutoff);
+	bind_str(st, 1, cutoff);
+	bool legacy = false;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		legacy = legacy || mg_qmeta_key_is_v2((const char *)sqlite3_column_text(st, 0));
+	if (cached_done(s, st, rc, "cannot look for old retry keys", NULL)) {
+		s->legacy_keys = legacy;
+		s->legacy_checked = now;
+	}
+	return s->legacy_keys;
+}
+
+static bool
+failed_before(mg_store *s, const char *key)
+{
+	sqlite3_stmt *st = cached(s, ST_FAILED_BEFORE, NULL);
+
+	if (!st)
+		return false;
+	bind_str(st, 1, key);
+	int rc = sqlite3_step(st);
+	cached_done(s, st, rc, "cannot look up a failure", NULL);
+	return rc == SQLITE_ROW;
+}
+
+char *
+mg_store_find_retry_compat(mg_store *s, char **key, const char *raw, size_t len,
+			   const mg_envelope *env)
+{
+	char *id = mg_store_find_retry(s, *key);
+
+	if (id || !legacy_keys(s))
+		return id;
+	char *old = mg_qmeta_retry_key_v2(raw, len, env);
+	id = mg_store_find_retry(s, old);
+	if (id || failed_before(s, old)) {
+		g_free(*key);
+		*key = old;
+	} else
+		g_free(old);
 	return id;
 }
 
@@ -505,54 +689,65 @@ mg_store_note_failure(mg_store *s, const char *retry_key)
 		store_fail(s, NULL, g_strdup("the quarantine is open read-only"));
 		return 0;
 	}
-	sqlite3_stmt *st = prepare(s, "INSERT INTO failures VALUES (?1, 1, ?2, ?2) "
-				   "ON CONFLICT (retry_key) DO UPDATE SET "
-				   "count = count + 1, last_seen = excluded.last_seen "
-				   "RETURNING count", NULL);
+	sqlite3_stmt *st = cached(s, ST_NOTE_FAILURE, NULL);
 	if (!st)
 		return 0;
 	mg_qmeta_iso_utc(time(NULL), now);
 	bind_str(st, 1, retry_key ? retry_key : "");
 	bind_str(st, 2, now);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		count = (unsigned)sqlite3_column_int64(st, 0);
-	if (!run(s, st, "cannot count a failure", NULL))
+		rc = sqlite3_step(st);
+	}
+	if (!cached_done(s, st, rc, "cannot count a failure", NULL))
 		count = 0;
 	return count;
 }
 
 /* ---- keeping ------------------------------------------------------------- */
 
+struct mg_keep_job {
+	new_row r;
+	const char *raw;	/* borrowed, for the header fields */
+	size_t len;
+	char *error;		/* NULL while it may succeed */
+	bool kept;
+};
+
 /* action, reasons, subject and from out of the verdict JSON (via SQLite's
  * JSON functions); verdict_valid says whether it parsed. */
 static bool
 verdict_fields(mg_store *s, new_row *r, char **err)
 {
-	sqlite3_stmt *st = prepare(s,
-		"WITH v (j) AS (SELECT CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END) "
-		"SELECT json_valid(?1), json_extract(j, '$.action'), "
-		" (SELECT group_concat(value, ',') FROM json_each(j, '$.reasons')), "
-		" json_extract(j, '$.subject'), json_extract(j, '$.from') FROM v", err);
+	sqlite3_stmt *st = cached(s, ST_VERDICT, err);
+
 	if (!st)
 		return false;
 	bind_str(st, 1, r->m.verdict);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		r->m.verdict_valid = sqlite3_column_int(st, 0) == 1;
 		r->action = col_dup(st, 1);
 		r->reasons = col_dup(st, 2);
 		r->subject = col_dup(st, 3);
 		r->from_hdr = col_dup(st, 4);
 	}
-	return run(s, st, "cannot read the verdict", err);
+	return cached_done(s, st, rc, "cannot read the verdict", err);
 }
 
+/* sha256: the message's hex digest when the caller has it, else NULL. */
 static bool
-fill_row(mg_store *s, new_row *r, const char *raw, size_t len, char **err)
+fill_row(mg_store *s, new_row *r, const char *raw, size_t len, const char *sha256,
+	 char **err)
 {
 	const mg_envelope *e = r->m.env;
 
 	mg_qmeta_iso_utc(e && e->received ? e->received : time(NULL), r->received);
-	mg_qmeta_sha256_hex(raw, len, r->sha256);
+	if (sha256 && strlen(sha256) == 64)
+		memcpy(r->sha256, sha256, 65);
+	else
+		mg_qmeta_sha256_hex(raw, len, r->sha256);
 	r->m.received = r->received;
 	r->m.sha256 = r->sha256;
 	r->m.size = len;
@@ -581,12 +776,8 @@ static bool
 insert_message(mg_store *s, const new_row *r, char **err)
 {
 	const mg_envelope *e = r->m.env;
-	sqlite3_stmt *st = prepare(s,
-		"INSERT INTO messages (id, received, queue_id, mail_from, client_addr,"
-		" client_name, helo, auth_name, subject, from_hdr, size, sha256,"
-		" retry_key, verdict, reasons, action, spool, key_id) VALUES"
-		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-		" ?15, ?16, ?17, ?18)", err);
+	sqlite3_stmt *st = cached(s, ST_INSERT_MESSAGE, err);
+
 	if (!st)
 		return false;
 	const char *text[] = {
@@ -602,7 +793,7 @@ insert_message(mg_store *s, const new_row *r, char **err)
 			       r->action, r->spool, r->key_id };
 	for (int i = 0; i < (int)G_N_ELEMENTS(more); i++)
 		bind_str(st, i + 12, more[i]);
-	return run(s, st, "cannot index the original", err);
+	return run_cached(s, st, "cannot index the original", err);
 }
 
 static bool
@@ -612,42 +803,30 @@ insert_rcpts(mg_store *s, const new_row *r, char **err)
 	bool ok = true;
 
 	for (guint i = 0; ok && rcpts && i < rcpts->len; i++) {
-		sqlite3_stmt *st = prepare(s, "INSERT INTO recipients (id, seq, rcpt) "
-					   "VALUES (?1, ?2, ?3)", err);
+		sqlite3_stmt *st = cached(s, ST_INSERT_RCPT, err);
 		ok = st != NULL;
 		if (ok) {
 			const char *rcpt = g_ptr_array_index(rcpts, i);
 			bind_str(st, 1, r->m.id);
 			sqlite3_bind_int(st, 2, (int)i + 1);
 			bind_str(st, 3, rcpt ? rcpt : "");
-			ok = run(s, st, "cannot index a recipient", err);
+			ok = run_cached(s, st, "cannot index a recipient", err);
 		}
 	}
 	return ok;
 }
 
 static bool
-index_row(mg_store *s, const new_row *r, char **err)
-{
-	if (!exec(s, "BEGIN IMMEDIATE", "cannot lock the index", err))
-		return false;
-	bool ok = insert_message(s, r, err) && insert_rcpts(s, r, err) &&
-		  exec(s, "COMMIT", "cannot commit", err);
-	if (!ok)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return ok;
-}
-
-static bool
 id_in_use(mg_store *s, const char *id, bool *used, char **err)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT 1 FROM messages WHERE id = ?1", err);
+	sqlite3_stmt *st = cached(s, ST_ID_IN_USE, err);
 
 	if (!st)
 		return false;
 	bind_str(st, 1, id);
-	*used = sqlite3_step(st) == SQLITE_ROW;
-	return run(s, st, "cannot look up an ID", err);
+	int rc = sqlite3_step(st);
+	*used = rc == SQLITE_ROW;
+	return cached_done(s, st, rc, "cannot look up an ID", err);
 }
 
 /* Checks before anything is written; *done when already kept under id. */
@@ -683,32 +862,182 @@ keep_precheck(mg_store *s, const char *id, const char *retry_key, bool *done,
 	return true;
 }
 
+void
+mg_keep_job_free(mg_keep_job *j)
+{
+	if (!j)
+		return;
+	row_clear(&j->r);
+	g_free(j->error);
+	g_free(j);
+}
+
+bool
+mg_keep_job_result(const mg_keep_job *j, char **err)
+{
+	if (j->kept)
+		return true;
+	if (err)
+		*err = g_strdup(j->error ? j->error : "the original was not indexed");
+	return false;
+}
+
+mg_keep_job *
+mg_store_keep_begin(mg_store *s, const mg_keep_req *q, bool *done, char **err)
+{
+	char *msg = NULL;
+
+	if (!keep_precheck(s, q->id, q->retry_key, done, err) || *done)
+		return NULL;
+	mg_keep_job *j = g_new0(mg_keep_job, 1);
+	j->r.m = (mg_qmeta){ .id = q->id, .retry_key = q->retry_key,
+			     .verdict = q->verdict_json, .env = q->env };
+	j->raw = q->raw;
+	j->len = q->len;
+	bool ok = fill_row(s, &j->r, q->raw, q->len, q->sha256, err);
+	char *meta = ok ? mg_qmeta_json(&j->r.m) : NULL;
+	j->r.spool = ok ? mg_spool_place(s->spool, q->id, meta, strlen(meta), q->raw,
+					 q->len, &msg) : NULL;
+	if (ok && !j->r.spool)
+		ok = store_fail(s, err, msg);
+	j->r.key_id = mg_spool_current_key(s->spool);
+	g_free(meta);
+	if (!ok)
+		g_clear_pointer(&j, mg_keep_job_free);
+	return j;
+}
+
+/* synchronous = FULL (every commit synced: the keep's promise) or NORMAL
+ * (traffic records, which are not kept durably: traffic.h); the setting is
+ * remembered so that a keep never commits under NORMAL. */
+static bool
+set_synchronous(mg_store *s, bool full, char **err)
+{
+	if (s->sync_normal != full)
+		return true;
+	if (!exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		  "cannot set synchronous", err))
+		return false;
+	s->sync_normal = !full;
+	return true;
+}
+
+static void
+job_fail(mg_keep_job *j, const char *why)
+{
+	if (!j->error)
+		j->error = g_strdup(why);
+}
+
+/* Makes every job's directory entry durable: one fsync per day directory. */
+static void
+sync_days(mg_store *w, mg_keep_job *const *jobs, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		mg_keep_job *j = jobs[i];
+		bool seen = false;
+		if (j->error)
+			continue;
+		for (guint k = 0; k < i && !seen; k++)	/* a batch spans a day or two */
+			seen = !jobs[k]->error && strncmp(jobs[k]->r.spool, j->r.spool, 9) == 0;
+		if (seen)
+			continue;
+		char *msg = NULL;
+		if (mg_spool_sync_day(w->spool, j->r.spool, &msg))
+			continue;
+		for (guint k = i; k < n; k++)	/* all of that directory fail */
+			if (!jobs[k]->error && strncmp(jobs[k]->r.spool, j->r.spool, 9) == 0)
+				job_fail(jobs[k], msg);
+		store_fail(w, NULL, msg);
+	}
+}
+
+/* Inserts j's rows in a savepoint of the open transaction.  False when
+ * the transaction itself is gone (the caller then fails the batch). */
+static bool
+index_job(mg_store *w, mg_keep_job *j)
+{
+	char *msg = NULL;
+
+	if (!exec_cached(w, ST_SAVEPOINT, "cannot index the original", &msg)) {
+		job_fail(j, msg);
+		g_free(msg);
+		return !sqlite3_get_autocommit(w->db);
+	}
+	if (insert_message(w, &j->r, &msg) && insert_rcpts(w, &j->r, &msg) &&
+	    exec_cached(w, ST_RELEASE, "cannot index the original", &msg))
+		return true;
+	job_fail(j, msg);
+	g_free(msg);
+	if (sqlite3_get_autocommit(w->db))	/* SQLite rolled the transaction back */
+		return false;
+	return exec_cached(w, ST_ROLLBACK_TO, "cannot roll back", NULL) &&
+	       exec_cached(w, ST_RELEASE, "cannot roll back", NULL);
+}
+
+/* One transaction for the jobs that are still good. */
+static void
+index_jobs(mg_store *w, mg_keep_job *const *jobs, guint n)
+{
+	char *msg = NULL;
+	bool ok = w->readonly ? store_fail(w, &msg, g_strdup("the quarantine is open read-only"))
+			      : set_synchronous(w, true, &msg) &&
+				exec_cached(w, ST_BEGIN, "cannot lock the index", &msg);
+
+	for (guint i = 0; ok && i < n; i++)
+		if (!jobs[i]->error)
+			ok = index_job(w, jobs[i]);
+	if (ok)
+		ok = exec_cached(w, ST_COMMIT, "cannot commit", &msg);
+	if (!ok && !sqlite3_get_autocommit(w->db))
+		exec_cached(w, ST_ROLLBACK, "cannot roll back", NULL);
+	if (!ok && !msg)
+		msg = g_strdup_printf("quarantine_db %s: the transaction was rolled back: %s",
+				      w->db_path, w->last_error ? w->last_error : "?");
+	for (guint i = 0; i < n; i++) {
+		if (!ok)
+			job_fail(jobs[i], msg);	/* nothing of the batch is committed */
+		jobs[i]->kept = !jobs[i]->error;
+	}
+	g_free(msg);
+}
+
+void
+mg_store_keep_finish(mg_store *w, mg_keep_job *const *jobs, guint n)
+{
+	sync_days(w, jobs, n);
+	bool any = false;
+	for (guint i = 0; i < n && !any; i++)
+		any = !jobs[i]->error;
+	if (any)
+		index_jobs(w, jobs, n);
+	for (guint i = 0; i < n; i++) {
+		char *ignored = NULL;
+		if (!jobs[i]->kept && jobs[i]->r.spool &&
+		    !mg_spool_unlink(w->spool, jobs[i]->r.spool, &ignored)) {
+			/* left as an unindexed file: safe to delete, like a .tmp- one */
+			g_free(ignored);
+		}
+	}
+}
+
 bool
 mg_store_keep(mg_store *s, const char *id, const char *retry_key,
 	      const char *raw, size_t len, const mg_envelope *env,
 	      const char *verdict_json, char **err)
 {
-	new_row r = { .m = { .id = id, .retry_key = retry_key, .verdict = verdict_json,
-			     .env = env } };
-	bool done = false, ok = keep_precheck(s, id, retry_key, &done, err);
-	char *msg = NULL;
+	mg_keep_req q = { .id = id, .retry_key = retry_key, .raw = raw, .len = len,
+			  .env = env, .verdict_json = verdict_json };
+	bool done = false;
+	mg_keep_job *j = mg_store_keep_begin(s, &q, &done, err);
 
-	if (!ok || done)
-		return ok;
-	ok = fill_row(s, &r, raw, len, err);
-	char *meta = ok ? mg_qmeta_json(&r.m) : NULL;
-	r.spool = ok ? mg_spool_write(s->spool, id, meta, strlen(meta), raw, len, &msg) : NULL;
-	if (ok && !r.spool)
-		ok = store_fail(s, err, msg);
-	r.key_id = mg_spool_current_key(s->spool);
-	if (ok && !index_row(s, &r, err)) {
-		char *ignored = NULL;
-		mg_spool_unlink(s->spool, r.spool, &ignored);
-		g_free(ignored);
-		ok = false;
-	}
-	g_free(meta);
-	row_clear(&r);
+	if (!j)
+		return done;
+	mg_store_keep_finish(s, &j, 1);
+	bool ok = j->kept;
+	if (!ok)
+		store_fail(s, err, g_strdup(j->error));
+	mg_keep_job_free(j);
 	return ok;
 }
 
@@ -1017,7 +1346,8 @@ begin_write(mg_store *s, char **err)
 {
 	if (s->readonly)
 		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
-	return has_audit_log(s, err) && exec(s, "BEGIN IMMEDIATE", "cannot lock the index", err);
+	return has_audit_log(s, err) && set_synchronous(s, true, err) &&
+	       exec_cached(s, ST_BEGIN, "cannot lock the index", err);
 }
 
 /* Appends r (when not NULL) and commits, or rolls back when !ok or that
@@ -1071,12 +1401,16 @@ mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err)
 
 	if (s->readonly)
 		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
-	if (!exec(s, "BEGIN IMMEDIATE", "cannot lock the index", err))
+	if (!set_synchronous(s, false, err) ||
+	    !exec_cached(s, ST_BEGIN, "cannot lock the index", err)) {
+		set_synchronous(s, true, NULL);
 		return false;
+	}
 	bool ok = mg_traffic_insert(s->db, rows, n, &msg) || store_fail(s, err, msg);
-	ok = ok && exec(s, "COMMIT", "cannot commit", err);
-	if (!ok)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	ok = ok && exec_cached(s, ST_COMMIT, "cannot commit", err);
+	if (!ok && !sqlite3_get_autocommit(s->db))
+		exec_cached(s, ST_ROLLBACK, "cannot roll back", NULL);
+	set_synchronous(s, true, NULL);	/* else the next keep sets it */
 	return ok;
 }
 

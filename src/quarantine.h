@@ -19,12 +19,15 @@
  * around it).  Strings returned are the caller's (g_free).
  *
  * The milter's order of calls for one message:
- *	key = mg_store_retry_key(raw, len, env);
- *	id  = mg_store_find_retry(s, key) ?: mg_store_new_id(now);
+ *	key = mg_store_retry_key_sha(raw, len, env, sha256);
+ *	id  = mg_store_find_retry_compat(s, &key, raw, len, env) ?: mg_store_new_id(now);
  *	r   = mg_sanitize(raw, len, cfg, id, now);
  *	if (r->verdict->keep_original &&
- *	    !mg_store_keep(s, id, key, raw, len, env, verdict_json, &err))
- *		tempfail (and mg_store_note_failure(s, key) for poison_limit);
+ *	    !mg_keeper_keep(keeper, s, &(mg_keep_req){ id, key, sha256, raw, len,
+ *			    env, verdict_json }, &err))
+ *		tempfail (and mg_keeper_note_failure(keeper, key) for poison_limit);
+ * where the keeper (keeper.h) indexes the originals of many threads in one
+ * transaction; mg_store_keep() is the same for a single thread.
  *
  * The spool file format and the key file are described in spool.h, the
  * index schema in quarantine.c; mugaika.conf(5) describes them for
@@ -67,16 +70,30 @@ void mg_store_close(mg_store *s);
 /* A new ID for time now. */
 char *mg_store_new_id(time_t now);
 
-/* SHA-256 hex of the raw message and the envelope (sender, recipients in
- * order): the key that recognises a retry.  Caller frees.  The whole
- * message counts: Postfix does not show a milter the Received field it
- * adds itself, so a client's retry reaches the milter byte for byte the
- * same, and two messages that differ anywhere are never taken for one.
- * env may be NULL. */
+/* The key that recognises a retry: "v3-" and the SHA-256 hex of the raw
+ * message's SHA-256 and the envelope (sender, recipients in order).
+ * Caller frees.  The whole message counts: Postfix does not show a milter
+ * the Received field it adds itself, so a client's retry reaches the milter
+ * byte for byte the same, and two messages that differ anywhere are never
+ * taken for one.  env may be NULL. */
 char *mg_store_retry_key(const char *raw, size_t len, const mg_envelope *env);
+
+/* The same, and sha256 gets the message's own SHA-256 (hex), from the one
+ * pass over raw that both need. */
+char *mg_store_retry_key_sha(const char *raw, size_t len, const mg_envelope *env,
+			     char sha256[65]);
 
 /* The ID under which this retry key was already kept, or NULL. */
 char *mg_store_find_retry(mg_store *s, const char *retry_key);
+
+/* mg_store_find_retry across an upgrade: retry keys before version 3 were
+ * another hash of the same message and envelope.  While the index holds
+ * originals kept under such keys in the last 7 days (a client retries for
+ * up to 5), a message not found under *key is also looked up under its
+ * old key (hashing raw again); when found so, *key is replaced by the old
+ * key (freed and allocated anew): the key it is kept and counted under. */
+char *mg_store_find_retry_compat(mg_store *s, char **key, const char *raw, size_t len,
+				 const mg_envelope *env);
 
 /* Keeps the original durably (see above) with its envelope and the
  * verdict (JSON text) and indexes it under id.  When the retry key is
@@ -93,6 +110,40 @@ char *mg_store_find_retry(mg_store *s, const char *retry_key);
 bool mg_store_keep(mg_store *s, const char *id, const char *retry_key,
 		   const char *raw, size_t len, const mg_envelope *env,
 		   const char *verdict_json, char **err);
+
+/* ---- keeping in two halves (the keeper's group commit, keeper.h) ---------- */
+
+/* What mg_store_keep takes; sha256 (hex of raw) may be NULL: computed.
+ * Everything is borrowed until the job made of it is freed. */
+typedef struct {
+	const char *id, *retry_key, *sha256;
+	const char *raw;
+	size_t len;
+	const mg_envelope *env;
+	const char *verdict_json;
+} mg_keep_req;
+
+typedef struct mg_keep_job mg_keep_job;
+
+/* The first half of mg_store_keep, on the calling thread's store s: the
+ * checks, the index row made ready, the spool file written, fsync'd and
+ * renamed into place (mg_spool_place: its directory not yet synced).
+ * NULL with *done when already kept (success, nothing to do), NULL with
+ * *err on a failure (nothing left behind). */
+mg_keep_job *mg_store_keep_begin(mg_store *s, const mg_keep_req *q, bool *done,
+				 char **err);
+
+/* The second half for jobs[0..n), on the writer w (one thread at a time):
+ * each day directory fsync'd once, then every row in one transaction (one
+ * savepoint each, so a row that fails fails alone), one commit (synced).
+ * A job that fails - its directory, its row, or the whole batch when the
+ * transaction cannot begin or commit - has its file removed again and its
+ * error set; no job succeeds before the commit that holds its row. */
+void mg_store_keep_finish(mg_store *w, mg_keep_job *const *jobs, guint n);
+
+/* The job's outcome: true when kept, else false with *err (may be NULL). */
+bool mg_keep_job_result(const mg_keep_job *j, char **err);
+void mg_keep_job_free(mg_keep_job *j);
 
 /* poison_limit support: counts one more failure for the retry key and
  * returns how many there have been (0 when the index could not count it:
@@ -201,8 +252,10 @@ void mg_kept_detail_free(mg_kept_detail *d);
 struct sqlite3;
 struct sqlite3 *mg_store_sqlite(mg_store *s);
 
-/* Records rows[0..n) (traffic.h) in one transaction.  False with *err
- * when they could not be written (the caller may try again later). */
+/* Records rows[0..n) (traffic.h) in one transaction, committed without
+ * a WAL sync (records are not kept durably; the next synced commit makes
+ * them durable too).  False with *err when they could not be written (the
+ * caller may try again later). */
 bool mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err);
 
 /* Appends r to the audit log in its own transaction and announces the new

@@ -10,8 +10,10 @@
  * DESCRIPTION
  *	A queue under one mutex; the writer thread wakes when FLUSH_ROWS
  *	records wait, after FLUSH_SECONDS, or at stop, swaps the queue for an
- *	empty one and writes it with a store lent by the current snapshot.  A
- *	batch that fails goes back to the front of the queue.
+ *	empty one and hands it to the current snapshot's keeper (keeper.h),
+ *	the daemon's one writer of the index, which writes it when no
+ *	original waits to be indexed.  What of a batch was not written goes
+ *	back to the front of the queue.
  */
 #include "recorder.h"
 
@@ -35,19 +37,20 @@ static GPtrArray *new_queue(void)
 	return g_ptr_array_new_with_free_func((GDestroyNotify)mg_traffic_free);
 }
 
-/* Writes batch; false when it could not (complaining at most once a minute). */
+/* Writes batch and removes what was written from it; false when not all
+ * of it could be (complaining at most once a minute). */
 static bool write_batch(GPtrArray *batch)
 {
 	static gint64 last_complaint;
 	char *err = NULL;
 	mg_snapshot *snap = mg_snapshot_current();
-	mg_store *store = snap ? mg_snapshot_store(snap, &err) : NULL;
-	bool ok = store && mg_store_add_traffic(store, (mg_traffic *const *)batch->pdata,
-						batch->len, &err);
+	guint written = snap ? mg_keeper_add_traffic(mg_snapshot_keeper(snap),
+						     (mg_traffic *const *)batch->pdata,
+						     batch->len, &err) : 0;
 
-	if (snap)
-		mg_snapshot_store_done(snap, store);
 	mg_snapshot_unref(snap);
+	g_ptr_array_remove_range(batch, 0, written);
+	bool ok = batch->len == 0;
 	gint64 now = g_get_monotonic_time();
 	if (!ok && (!last_complaint || now - last_complaint > COMPLAIN_SECONDS * G_USEC_PER_SEC)) {
 		mg_log(MG_LOG_WARNING, NULL, "traffic records not written yet (%u waiting): %s",

@@ -175,6 +175,11 @@ typedef struct {
 
 	/* incident look-up */
 	GPtrArray *hits;                /* mg_report_hit*, oldest first */
+
+	/* the index predates the traffic records (schema version < 3): the
+	 * sections made from them (outcomes, days, senders, recipients,
+	 * signatures) are empty, and renderers say so */
+	bool no_traffic;
 } mg_report;
 
 /* Free functions for the elements of the arrays above: every array in an

@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	bool mg_scan_global_init(char **err);
  *	void mg_scan_set_log(mg_scan_log_fn fn);
+ *	void mg_scan_set_cache(bool on);
  *	mg_scanner *mg_scanner_load(const mg_config *cfg, char **err);
  *	mg_scanner *mg_scanner_ref(mg_scanner *s);
  *	void mg_scanner_unref(mg_scanner *s);
@@ -31,10 +32,19 @@
  *	bytecode is allowed, the phishing URL lists only with
  *	scan_heuristics_phishing = yes.  An empty directory, one without
  *	signatures or one that does not load is an error naming
- *	clamav_database.  The version and build time of the signatures are
- *	read from the engine (0 for a directory of unsigned files only: the
- *	log says their age is unknown); signatures older than clamav_max_age
- *	are logged as a warning.
+ *	clamav_database.  libclamav's temporary files go to scan_tmpdir
+ *	(CL_ENGINE_TMPDIR), which must be a directory the process can write
+ *	(checked at load, an error naming scan_tmpdir): every scan makes and
+ *	removes a directory there even when it unpacks nothing, which costs
+ *	some 20 us on a tmpfs and 100-500 us on a disk file system.  The
+ *	version and build time of the signatures are read from the engine
+ *	(0 for a directory of unsigned files only: the log says their age is
+ *	unknown); signatures older than clamav_max_age are logged as a
+ *	warning.
+ *
+ *	libclamav's cache of clean files (by MD5 and size) stays on unless
+ *	mg_scan_set_cache(false) was called before loading: benchmarks that
+ *	replay the same messages turn it off, or they measure cache hits.
  *
  *	Scanning: the bytes are mapped (cl_fmap_open_memory, no copy) and
  *	scanned with every parser on and the heuristics for encrypted
@@ -56,6 +66,10 @@
  *
  * DIAGNOSTICS
  *	Load errors are returned (*err) and start with the setting to fix.
+ *	A scan during which libclamav could not write a temporary file (its
+ *	error message says so; 1.4 carries on without that content and may
+ *	even return CL_CLEAN) is MG_SCAN_ERROR naming scan_tmpdir, unless a
+ *	signature was found: fail closed, not open.
  *	Log lines (load, age, libclamav's own messages) go to the hook of
  *	mg_scan_set_log(), else to standard error (see scan.h).  A scan
  *	that fails returns MG_SCAN_ERROR with the reason in *name.
@@ -71,6 +85,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clamd.h"
 #include "names.h"
@@ -88,6 +103,7 @@ struct mg_scanner {
 	time_t db_time;			/* 0 when unknown */
 	unsigned signatures;
 	unsigned max_age_days;		/* clamav_max_age */
+	char *tmpdir;			/* scan_tmpdir (clamav) */
 
 	/* clamav: read-only once compiled */
 	struct cl_engine *engine;
@@ -105,9 +121,12 @@ struct mg_scanner {
 typedef struct {
 	const char *hint;		/* the part's name as given, or NULL */
 	char *found;			/* last name given to virus_found */
+	bool tmp_failed;		/* libclamav could not write a temporary file */
 } scan_ctx;
 
 static mg_scan_log_fn log_hook;
+static _Thread_local scan_ctx *scanning;	/* this thread's scan, if any */
+static gint cache_off;			/* mg_scan_set_cache(false) */
 static GMutex current_lock;
 static mg_scanner *current;
 
@@ -141,19 +160,43 @@ scan_log(GLogLevelFlags level, const char *fmt, ...)
 	g_free(msg);
 }
 
+/* An error about writing libclamav's temporary files: the scan goes on
+ * without what it could not write (libclamav 1.4 even returns CL_CLEAN
+ * when the scan's own directory cannot be made), so it is incomplete.
+ * Failing to remove them afterwards is not. */
+static bool
+tmp_trouble(const char *text)
+{
+	static const char *const signs[] = { "temporary", "temp file", "write error",
+					     "can't write", "can't create" };
+	char *low = g_ascii_strdown(text, -1);
+	bool found = false;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(signs) && !found; i++)
+		found = strstr(low, signs[i]) != NULL;
+	if (strstr(low, "remov") || strstr(low, "unlink"))
+		found = false;
+	g_free(low);
+	return found;
+}
+
 /* libclamav's messages: its errors are about the data scanned (or a
  * load that is also reported by its return code), so they are warnings
- * here; its warnings are mostly malformed input, so information. */
+ * here; its warnings are mostly malformed input, so information.  During
+ * a scan, context is that scan's scan_ctx, except for what libclamav says
+ * before it has set the scan up (NULL): the thread's scan then. */
 static void
 clamav_message(enum cl_msg severity, const char *fullmsg, const char *msg,
 	       void *context)
 {
-	const scan_ctx *ctx = context;
+	scan_ctx *ctx = context ? context : scanning;
 	GLogLevelFlags level = severity >= CL_MSG_ERROR ? G_LOG_LEVEL_WARNING :
 			       severity >= CL_MSG_WARN ? G_LOG_LEVEL_INFO :
 			       G_LOG_LEVEL_DEBUG;
 	char *text = g_strstrip(g_strdup(msg ? msg : fullmsg ? fullmsg : ""));
 
+	if (ctx && severity >= CL_MSG_ERROR && tmp_trouble(text))
+		ctx->tmp_failed = true;
 	if (ctx && ctx->hint) {
 		char *shown = mg_name_display(ctx->hint, MG_NAME_MAX_CHARS);
 		scan_log(level, "libclamav: %s (part '%s')", text, shown);
@@ -161,6 +204,12 @@ clamav_message(enum cl_msg severity, const char *fullmsg, const char *msg,
 	} else
 		scan_log(level, "libclamav: %s", text);
 	g_free(text);
+}
+
+void
+mg_scan_set_cache(bool on)
+{
+	g_atomic_int_set(&cache_off, !on);
 }
 
 /* ---- once per process --------------------------------------------------- */
@@ -211,6 +260,7 @@ scanner_new(int kind, const char *source, const mg_config *cfg)
 	s->kind = kind;
 	s->source = g_strdup(source);
 	s->max_age_days = cfg->clamav_max_age;
+	s->tmpdir = g_strdup(cfg->scan_tmpdir);
 	g_mutex_init(&s->stat_lock);
 	return s;
 }
@@ -226,6 +276,7 @@ scanner_free(mg_scanner *s)
 	mg_clamd_free(s->clamd);
 	g_free(s->clamd_version);
 	g_free(s->source);
+	g_free(s->tmpdir);
 	g_free(s);
 }
 
@@ -402,6 +453,29 @@ check_database_dir(const char *dir, char **err)
 	return false;
 }
 
+/* Every scan makes a directory in scan_tmpdir: it must be writable. */
+static bool
+check_tmpdir(const char *dir, char **err)
+{
+	struct stat st;
+	const char *why;
+
+	if (!dir || !*dir)
+		why = "not set";
+	else if (stat(dir, &st) != 0)
+		why = g_strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (access(dir, W_OK | X_OK) != 0)
+		why = g_strerror(errno);
+	else
+		return true;
+	*err = g_strdup_printf("scan_tmpdir: %s: %s (libclamav writes what it "
+			       "unpacks there: point scan_tmpdir at a writable "
+			       "directory, best on a tmpfs)", dir ? dir : "", why);
+	return false;
+}
+
 static bool
 clamav_load_engine(mg_scanner *s, const mg_config *cfg, char **err)
 {
@@ -417,6 +491,14 @@ clamav_load_engine(mg_scanner *s, const mg_config *cfg, char **err)
 	}
 	if (!set_limits(s->engine, cfg, err))
 		return false;
+	rc = cl_engine_set_str(s->engine, CL_ENGINE_TMPDIR, s->tmpdir);
+	if (rc == CL_SUCCESS && g_atomic_int_get(&cache_off))
+		rc = cl_engine_set_num(s->engine, CL_ENGINE_DISABLE_CACHE, 1);
+	if (rc != CL_SUCCESS) {
+		*err = g_strdup_printf("scan_tmpdir: libclamav refuses %s: %s",
+				       s->tmpdir, cl_strerror(rc));
+		return false;
+	}
 	cl_engine_set_clcb_virus_found(s->engine, clamav_found);
 	rc = cl_load(s->source, s->engine, &s->signatures, dbopts);
 	bool empty = rc == CL_SUCCESS && s->signatures == 0;
@@ -442,7 +524,8 @@ clamav_load(const mg_config *cfg, char **err)
 	const char *dir = cfg->clamav_database;
 	gint64 start = g_get_monotonic_time();
 
-	if (!mg_scan_global_init(err) || !check_database_dir(dir, err))
+	if (!mg_scan_global_init(err) || !check_database_dir(dir, err) ||
+	    !check_tmpdir(cfg->scan_tmpdir, err))
 		return NULL;
 	mg_scanner *s = scanner_new(MG_SCANNER_CLAMAV, dir, cfg);
 	s->have_stat = cl_statinidir(dir, &s->dbstat) == CL_SUCCESS;
@@ -454,13 +537,25 @@ clamav_load(const mg_config *cfg, char **err)
 	return s;
 }
 
+/* True for the errors of temporary files and directories. */
+static bool
+tmp_error(cl_error_t rc)
+{
+	return rc == CL_ETMPDIR || rc == CL_ETMPFILE || rc == CL_ECREAT ||
+	       rc == CL_EWRITE || rc == CL_EUNLINK;
+}
+
 static mg_scan_result
-clamav_result(cl_error_t rc, const char *virname, scan_ctx *ctx, char **name)
+clamav_result(const mg_scanner *s, cl_error_t rc, const char *virname,
+	      scan_ctx *ctx, char **name)
 {
 	if (rc == CL_CLEAN)
 		return MG_SCAN_CLEAN;
 	if (rc != CL_VIRUS) {
-		*name = g_strdup_printf("libclamav: %s", cl_strerror(rc));
+		*name = tmp_error(rc) ?
+			g_strdup_printf("libclamav: %s (scan_tmpdir %s)",
+					cl_strerror(rc), s->tmpdir) :
+			g_strdup_printf("libclamav: %s", cl_strerror(rc));
 		return MG_SCAN_ERROR;
 	}
 	if (virname)
@@ -483,13 +578,21 @@ clamav_scan(mg_scanner *s, const void *data, size_t len, const char *name_hint,
 		*name = g_strdup("libclamav: cannot map the data");
 		return MG_SCAN_ERROR;
 	}
-	scan_ctx ctx = { name_hint, NULL };
+	scan_ctx ctx = { name_hint, NULL, false };
 	struct cl_scan_options opts = s->options;
 	const char *virname = NULL;
 	unsigned long scanned = 0;
+	scanning = &ctx;
 	cl_error_t rc = cl_scanmap_callback(map, NULL, &virname, &scanned,
 					    s->engine, &opts, &ctx);
-	mg_scan_result result = clamav_result(rc, virname, &ctx, name);
+	scanning = NULL;
+	mg_scan_result result = clamav_result(s, rc, virname, &ctx, name);
+	if (ctx.tmp_failed && result != MG_SCAN_VIRUS && result != MG_SCAN_ERROR) {
+		g_free(*name);
+		*name = g_strdup_printf("libclamav could not write its temporary files "
+					"(scan_tmpdir %s): the scan is incomplete", s->tmpdir);
+		result = MG_SCAN_ERROR;
+	}
 
 	cl_fmap_close(map);
 	g_free(ctx.found);

@@ -8,7 +8,8 @@
  * keep the one they started with.  Scanning is from memory
  * (cl_fmap_open_memory + cl_scanmap_callback) with all parsers on and the
  * heuristics a gateway wants (encrypted archives and documents, macros,
- * broken executables; phishing off unless asked).
+ * broken executables; phishing off unless asked); libclamav's temporary
+ * files go to scan_tmpdir, and a scan that could not write them fails.
  *
  * Two outcomes, not one: a signature detection is MG_SCAN_VIRUS; a
  * "Heuristics.*" detection (which libclamav also reports as CL_VIRUS) is
@@ -72,6 +73,12 @@ bool mg_scan_global_init(char **err);
  * output.  Set it before loading; the hook must be thread-safe. */
 typedef void (*mg_scan_log_fn)(GLogLevelFlags level, const char *msg);
 void mg_scan_set_log(mg_scan_log_fn fn);
+
+/* Whether engines loaded from now on keep libclamav's cache of clean
+ * files (by MD5 and size): on unless turned off.  A benchmark that scans
+ * the same messages again and again turns it off, or it measures cache
+ * hits instead of scans. */
+void mg_scan_set_cache(bool on);
 
 /* SUSPICIOUS for a "Heuristics.*" name, VIRUS for any other. */
 mg_scan_result mg_scan_classify_name(const char *name);

@@ -6,6 +6,7 @@
  *				     char **err);
  *	mg_snapshot *mg_snapshot_ref(mg_snapshot *s);
  *	void mg_snapshot_unref(mg_snapshot *s);
+ *	mg_keeper *mg_snapshot_keeper(mg_snapshot *s);
  *	mg_store *mg_snapshot_store(mg_snapshot *s, char **err);
  *	void mg_snapshot_store_done(mg_snapshot *s, mg_store *store);
  *	void mg_snapshot_set_current(mg_snapshot *s);
@@ -15,7 +16,12 @@
  *
  * DESCRIPTION
  *	The reference count is atomic; the pool of idle stores and the
- *	current pointer are each guarded by a mutex.  Everything else in a
+ *	current pointer are each guarded by a mutex.  The keeper (keeper.h)
+ *	is made with the snapshot and freed with it, after the last message
+ *	that used it (logging how many originals it indexed in how many
+ *	commits).  For the moments after a reload the old and the new
+ *	snapshot each have a keeper, and the two wait on each other's lock
+ *	(the busy timeout) until the old one's last message is done.  Everything else in a
  *	snapshot is read-only after mg_snapshot_new().  The current scanner
  *	is scan.c's (mg_scanner_set_current); installing and taking it under
  *	current_lock as well keeps the pair consistent.  The old snapshot and
@@ -24,10 +30,13 @@
  */
 #include "snapshot.h"
 
+#include "log.h"
+
 struct mg_snapshot {
 	int refcount;
 	unsigned generation;
 	mg_config *cfg;
+	mg_keeper *keeper;
 	GMutex lock;             /* guards idle */
 	GPtrArray *idle;         /* mg_store* not lent out */
 };
@@ -42,11 +51,15 @@ static void store_close(gpointer p)
 
 mg_snapshot *mg_snapshot_new(mg_config *cfg, unsigned generation, char **err)
 {
-	mg_store *store = mg_store_open(cfg, err);
+	mg_keeper *keeper = mg_keeper_new(cfg, err);
+	mg_store *store = keeper ? mg_store_open(cfg, err) : NULL;
 
-	if (!store)
+	if (!store) {
+		mg_keeper_free(keeper);
 		return NULL;
+	}
 	mg_snapshot *s = g_new0(mg_snapshot, 1);
+	s->keeper = keeper;
 	s->refcount = 1;
 	s->generation = generation;
 	s->cfg = mg_config_ref(cfg);
@@ -67,6 +80,13 @@ void mg_snapshot_unref(mg_snapshot *s)
 	if (!s || !g_atomic_int_dec_and_test(&s->refcount))
 		return;
 	g_ptr_array_free(s->idle, TRUE);
+	guint64 batches = 0, originals = 0;
+	mg_keeper_stats(s->keeper, &batches, &originals);
+	if (batches)
+		mg_log(MG_LOG_INFO, NULL, "configuration %u done: %" G_GUINT64_FORMAT
+		       " originals indexed in %" G_GUINT64_FORMAT " commits (%.1f per commit)",
+		       s->generation, originals, batches, (double)originals / (double)batches);
+	mg_keeper_free(s->keeper);
 	g_mutex_clear(&s->lock);
 	mg_config_unref(s->cfg);
 	g_free(s);
@@ -80,6 +100,11 @@ const mg_config *mg_snapshot_config(const mg_snapshot *s)
 unsigned mg_snapshot_generation(const mg_snapshot *s)
 {
 	return s->generation;
+}
+
+mg_keeper *mg_snapshot_keeper(mg_snapshot *s)
+{
+	return s->keeper;
 }
 
 mg_store *mg_snapshot_store(mg_snapshot *s, char **err)

@@ -16,7 +16,10 @@
  *
  * Stores (quarantine.h: one thread at a time each) are pooled per
  * snapshot: mg_snapshot_store() lends one (opening another when all are
- * lent), mg_snapshot_store_done() gives it back.
+ * lent), mg_snapshot_store_done() gives it back.  Message threads read the
+ * index with them (retries) and write their spool files; the one writer
+ * of the index is the snapshot's keeper (keeper.h), to which they hand
+ * their originals, failure counts and traffic records.
  */
 #ifndef MG_SNAPSHOT_H
 #define MG_SNAPSHOT_H
@@ -24,19 +27,24 @@
 #include <glib.h>
 
 #include "conf.h"
+#include "keeper.h"
 #include "quarantine.h"
 #include "scan.h"
 
 typedef struct mg_snapshot mg_snapshot;
 
-/* Takes a reference to cfg and opens one store to prove the quarantine
- * usable.  NULL with *err (caller frees) when it is not. */
+/* Takes a reference to cfg, starts the keeper (its writer proves the
+ * quarantine usable) and opens one store.  NULL with *err (caller frees)
+ * when it is not usable. */
 mg_snapshot *mg_snapshot_new(mg_config *cfg, unsigned generation, char **err);
 mg_snapshot *mg_snapshot_ref(mg_snapshot *s);
 void mg_snapshot_unref(mg_snapshot *s);
 
 const mg_config *mg_snapshot_config(const mg_snapshot *s);  /* borrowed */
 unsigned mg_snapshot_generation(const mg_snapshot *s);
+
+/* The keeper of s's quarantine (borrowed, valid while s is referenced). */
+mg_keeper *mg_snapshot_keeper(mg_snapshot *s);
 
 /* A store for the calling thread's exclusive use, or NULL with *err. */
 mg_store *mg_snapshot_store(mg_snapshot *s, char **err);

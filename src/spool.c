@@ -6,6 +6,8 @@
  *	void mg_spool_close(sp);
  *	const char *mg_spool_current_key(sp);
  *	char *mg_spool_write(sp, id, meta, meta_len, raw, len, &err);
+ *	char *mg_spool_place(sp, id, meta, meta_len, raw, len, &err);
+ *	bool mg_spool_sync_day(sp, name, &err);
  *	bool mg_spool_read(sp, name, id, &meta, &raw, &len, &key_id, &err);
  *	bool mg_spool_unlink(sp, name, &err);
  *
@@ -20,14 +22,18 @@
  *	A write is: temp file (O_EXCL, 0600) -> write -> fsync -> close ->
  *	rename to the ID without replacing (renameat2 RENAME_NOREPLACE, or
  *	link+unlink where the file system lacks it) -> fsync of the day
- *	directory.  A new day directory is created 0700 and its parent
- *	fsync'd before the file goes in.  Any failure removes what was
- *	written.  After a crash, a stray YYYYMMDD/.tmp-* file may remain; it
- *	was never indexed and is safe to delete.
+ *	directory.  mg_spool_place() stops before that last fsync, so that
+ *	the keeper (keeper.c) syncs a day directory once for all the files
+ *	placed in it meanwhile (mg_spool_sync_day()).  A new day directory
+ *	is created 0700 and its parent fsync'd before the file goes in.  Any
+ *	failure removes what was written.  After a crash, a stray
+ *	YYYYMMDD/.tmp-* file (or, before its directory sync, an ID file) may
+ *	remain; it was never indexed and is safe to delete.
  *
  *	Encryption streams in 64 KB chunks, so a large original is never
  *	held twice in memory while it is written.  Nonces are 96 random bits
- *	per file (RAND_bytes): rotate the key before 2^32 files.
+ *	per file (RAND_bytes): rotate the key before 2^32 files.  Temp file
+ *	suffixes come from mg_qmeta_random() (getrandom, buffered).
  *
  * DIAGNOSTICS
  *	Every failure returns false/NULL with *err, a sentence that names
@@ -50,6 +56,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include "qmeta.h"
 
 #define KEY_BYTES 32
 #define NONCE_BYTES 12
@@ -353,7 +361,8 @@ random_bytes(unsigned char *buf, size_t n)
 	g_error("spool: the random number generator failed");
 }
 
-/* ".tmp-ID-xxxxxx" */
+/* ".tmp-ID-xxxxxx" (O_EXCL makes a clash fail, not overwrite: the suffix
+ * needs no cryptographic randomness) */
 static char *
 temp_name(const char *id)
 {
@@ -361,7 +370,7 @@ temp_name(const char *id)
 	unsigned char r[6];
 	char suffix[sizeof r + 1];
 
-	random_bytes(r, sizeof r);
+	mg_qmeta_random(r, sizeof r);
 	for (size_t i = 0; i < sizeof r; i++)
 		suffix[i] = alphabet[r[i] % (sizeof alphabet - 1)];
 	suffix[sizeof r] = '\0';
@@ -503,9 +512,11 @@ place(mg_spool *sp, int dfd, const char *tmp, const char *name, const char *id,
 	return true;
 }
 
-char *
-mg_spool_write(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
-	       const char *raw, size_t len, char **err)
+/* Writes the file of id durably and renames it into place; the day
+ * directory's entry for it is not yet synced when sync_dir is false. */
+static char *
+spool_write(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
+	    const char *raw, size_t len, bool sync_dir, char **err)
 {
 	char *day = g_strndup(id, DAY_LEN);
 	int dfd = day_dir(sp, day, err);
@@ -519,7 +530,8 @@ mg_spool_write(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
 	char *shown = g_strdup_printf("%s/%s", day, tmp);
 	bool written = write_temp(sp, dfd, shown, tmp, id, pieces, err);
 	bool placed = written && place(sp, dfd, tmp, name, id, err);
-	bool ok = placed && (fsync(dfd) == 0 || fail_at(err, sp, day, "fsync", errno));
+	bool ok = placed && (!sync_dir || fsync(dfd) == 0 ||
+			     fail_at(err, sp, day, "fsync", errno));
 
 	if (!placed)
 		unlinkat(dfd, tmp, 0);
@@ -532,6 +544,40 @@ mg_spool_write(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
 	if (!ok)
 		g_clear_pointer(&name, g_free);
 	return name;
+}
+
+char *
+mg_spool_write(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
+	       const char *raw, size_t len, char **err)
+{
+	return spool_write(sp, id, meta, meta_len, raw, len, true, err);
+}
+
+char *
+mg_spool_place(mg_spool *sp, const char *id, const char *meta, size_t meta_len,
+	       const char *raw, size_t len, char **err)
+{
+	return spool_write(sp, id, meta, meta_len, raw, len, false, err);
+}
+
+bool
+mg_spool_sync_day(mg_spool *sp, const char *name, char **err)
+{
+	char *day = g_strndup(name, DAY_LEN);
+	bool ok = strlen(day) == DAY_LEN && !strchr(day, '/') && day[0] != '.';
+	int dfd = -1;
+
+	if (!ok)
+		fail_msg(err, sp, name, "is not a spool file name");
+	else if ((dfd = openat(sp->dirfd, day, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			       O_CLOEXEC)) < 0)
+		ok = fail_at(err, sp, day, "cannot open the directory", errno);
+	else if (fsync(dfd) != 0)
+		ok = fail_at(err, sp, day, "fsync", errno);
+	if (dfd >= 0)
+		close(dfd);
+	g_free(day);
+	return ok;
 }
 
 /* ---- reading ------------------------------------------------------------- */

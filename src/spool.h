@@ -67,6 +67,17 @@ const char *mg_spool_current_key(const mg_spool *sp);
 char *mg_spool_write(mg_spool *sp, const char *id, const char *meta,
 		     size_t meta_len, const char *raw, size_t len, char **err);
 
+/* mg_spool_write without the last step: the file is written, fsync'd and
+ * renamed into place, but the day directory is not fsync'd, so the new
+ * name may not survive a crash until mg_spool_sync_day() on it has
+ * returned true.  Same return and errors. */
+char *mg_spool_place(mg_spool *sp, const char *id, const char *meta,
+		     size_t meta_len, const char *raw, size_t len, char **err);
+
+/* fsyncs the day directory of name (as mg_spool_place returned it): the
+ * names placed in it before the call are durable when it returns true. */
+bool mg_spool_sync_day(mg_spool *sp, const char *name, char **err);
+
 /* Reads the file name (as mg_spool_write returned it) kept under id:
  * *meta (NUL-terminated) and *raw (len bytes plus a NUL not counted); either
  * may be NULL when not wanted.  *key_id gets the file's key id or NULL (may

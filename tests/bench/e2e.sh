@@ -7,7 +7,7 @@
 #                           [--counts small=N,...] [--mix SPEC] [--sets LIST]
 #                           [--ports BASE] [--keep-originals all|changed|removed_parts]
 #                           [--no-smtp-source] [--perf] [--keep DIR] [--daemon PATH]
-#                           [--conf-extra FILE]
+#                           [--baseline PATH] [--conf-extra FILE]
 #                           [-- SMTP_LOAD_ARGS...]
 #
 # Contract: builds nothing.  In a private directory (mktemp, or DIR with
@@ -27,6 +27,12 @@
 #                    127.0.0.1:BASE+3  smtpd_milters = tests/bench/null_milter
 #                                      (if built): what any milter costs
 #                                      Postfix, the ceiling for mugaika
+#                    127.0.0.1:BASE+4  with --baseline PATH: smtpd_milters =
+#                                      a second mugaika-milter, that binary
+#                                      (say, the previous commit's), the
+#                                      same settings: target "before" (the
+#                                      sink's CPU is then not measured:
+#                                      smtp_load takes four --cpu)
 #                  everything relayed to the smtp-sink (relayhost)
 # Then tests/bench/smtp_load sends the same messages to the listeners in
 # turn (the targets alternate), for each set (small, alt, att200k, att2m and
@@ -47,7 +53,7 @@
 #
 # Everything started is stopped at the end (postfix stop, SIGTERM to the
 # milters and the sink; the script waits for each).  The ports BASE..BASE+3
-# must be free.
+# (BASE+4 with --baseline) must be free.
 #
 # Scanning: a daemon that has the scanner setting gets scanner = clamav with
 # the project's test signatures (testdata/clamav: two signatures, so the
@@ -79,6 +85,7 @@ smtp_source=1
 perf=
 keep=
 daemon=
+baseline=
 conf_extra=
 
 usage() {
@@ -100,6 +107,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1; shift ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--daemon) [ $# -ge 2 ] || usage; daemon=$2; shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
 	--conf-extra) [ $# -ge 2 ] || usage; conf_extra=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
@@ -109,7 +117,7 @@ done
 load=$build/tests/bench/smtp_load
 null=$build/tests/bench/null_milter
 daemon=${daemon:-$build/src/mugaika-milter}
-for p in "$load" "$daemon"; do
+for p in "$load" "$daemon" ${baseline:+"$baseline"}; do
 	[ -x "$p" ] || {
 		echo "bench: $p not built (make src/mugaika-milter tests/bench/smtp_load; MG_BUILDDIR=...)" >&2
 		exit 2
@@ -131,6 +139,7 @@ port_milter=$base
 port_bare=$((base + 1))
 port_sink=$((base + 2))
 port_null=$((base + 3))
+port_before=$((base + 4))
 
 # listening PORT: something accepts connections on 127.0.0.1:PORT
 listening() {
@@ -139,7 +148,7 @@ s = socket.socket()
 s.settimeout(1)
 sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
 }
-for port in "$port_milter" "$port_bare" "$port_sink" "$port_null"; do
+for port in "$port_milter" "$port_bare" "$port_sink" "$port_null" ${baseline:+"$port_before"}; do
 	if listening "$port"; then
 		echo "bench: port $port is in use (--ports BASE)" >&2
 		exit 2
@@ -177,7 +186,7 @@ stop_all() {
 		wait "$p" 2>/dev/null
 	done
 	pids=
-	rm -rf "$dir/mg/quarantine" "$dir/mg/db" "$queue" "$dir/null/milter.sock"
+	rm -rf "$dir"/mg*/quarantine "$dir"/mg*/db "$queue" "$dir/null/milter.sock"
 	[ -n "$keep" ] || rm -rf "$dir"
 	sync   # see settle()
 }
@@ -216,7 +225,7 @@ fi
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "== mugaika end-to-end benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm)," \
 	"${cpu:-unknown CPU}, $(getconf _NPROCESSORS_ONLN) CPUs"
-echo "== Postfix $(postconf -d -h mail_version 2>/dev/null), daemon $daemon, keep_originals = $keep_originals"
+echo "== Postfix $(postconf -d -h mail_version 2>/dev/null), daemon $daemon${baseline:+, before = $baseline}, keep_originals = $keep_originals"
 echo "== $scan_note"
 if [ -d "$dir/msgs/small" ] && [ -n "$keep" ]; then
 	echo "== reusing the messages in $dir/msgs"
@@ -233,30 +242,41 @@ sink_pid=$!
 pids="$pids $sink_pid"
 
 # ---- the milter ------------------------------------------------------------
-mkdir -p "$dir/mg" && chmod 711 "$dir/mg"
-rm -f "$dir/mg/milter.sock"
-cat > "$dir/mg/mugaika.conf" <<EOF
-socket = unix:$dir/mg/milter.sock
+# start_mg DIR BINARY: a mugaika-milter with its socket, settings,
+# quarantine and log in DIR; its pid in $started
+start_mg() {
+	mkdir -p "$1" && chmod 711 "$1"
+	rm -f "$1/milter.sock"
+	cat > "$1/mugaika.conf" <<EOF
+socket = unix:$1/milter.sock
 socket_mode = 0660
 socket_group = postfix
 user =
-quarantine_dir = $dir/mg/quarantine
-quarantine_db = $dir/mg/db/quarantine.db
+quarantine_dir = $1/quarantine
+quarantine_db = $1/db/quarantine.db
 keep_originals = $keep_originals
 EOF
-cat "$dir/extra.conf" >> "$dir/mg/mugaika.conf"
-"$daemon" -f -c "$dir/mg/mugaika.conf" > "$dir/mg/out" 2> "$dir/mg/log" &
-milter_pid=$!
-pids="$pids $milter_pid"
-for _ in $(seq 200); do
-	[ -S "$dir/mg/milter.sock" ] && grep -q ': starting ' "$dir/mg/log" 2>/dev/null && break
-	sleep 0.05
-done
-[ -S "$dir/mg/milter.sock" ] || {
-	echo "bench: mugaika-milter did not start:" >&2
-	sed 's/^/    /' "$dir/mg/log" >&2
-	exit 2
+	cat "$dir/extra.conf" >> "$1/mugaika.conf"
+	"$2" -f -c "$1/mugaika.conf" > "$1/out" 2> "$1/log" &
+	started=$!
+	pids="$pids $started"
+	for _ in $(seq 200); do
+		[ -S "$1/milter.sock" ] && grep -q ': starting ' "$1/log" 2>/dev/null && break
+		sleep 0.05
+	done
+	[ -S "$1/milter.sock" ] || {
+		echo "bench: mugaika-milter ($2) did not start:" >&2
+		sed 's/^/    /' "$1/log" >&2
+		exit 2
+	}
 }
+start_mg "$dir/mg" "$daemon"
+milter_pid=$started
+before_pid=
+if [ -n "$baseline" ]; then
+	start_mg "$dir/mg-before" "$baseline"
+	before_pid=$started
+fi
 
 # ---- the null filter (optional) ---------------------------------------------------
 null_pid=
@@ -322,6 +342,9 @@ cat > "$pf/master.cf" <<EOF
 127.0.0.1:$port_null inet n - n - - smtpd
   -o syslog_name=postfix-bench/null
   -o smtpd_milters=unix:$dir/null/milter.sock
+${baseline:+127.0.0.1:$port_before inet n - n - - smtpd
+  -o syslog_name=postfix-bench/before
+  -o smtpd_milters=unix:$dir/mg-before/milter.sock}
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
@@ -373,10 +396,13 @@ status=0
 echo
 echo "== Postfix bare (127.0.0.1:$port_bare) vs Postfix + mugaika-milter (127.0.0.1:$port_milter)"
 [ -z "$null_pid" ] || echo "== and Postfix + null_milter (127.0.0.1:$port_null)"
+[ -z "$before_pid" ] || echo "== and Postfix + the baseline mugaika-milter (127.0.0.1:$port_before)"
 # shellcheck disable=SC2046 # the null target: two words or none
 "$load" -t "bare=127.0.0.1:$port_bare" -t "milter=127.0.0.1:$port_milter" \
 	$([ -z "$null_pid" ] || echo "-t null=127.0.0.1:$port_null --cpu null=$null_pid") \
-	--cpu "postfix=$master_pid" --cpu "milter=$milter_pid" --cpu "sink=$sink_pid" \
+	$([ -z "$before_pid" ] || echo "-t before=127.0.0.1:$port_before --cpu before=$before_pid") \
+	--cpu "postfix=$master_pid" --cpu "milter=$milter_pid" \
+	$([ -n "$before_pid" ] || echo "--cpu sink=$sink_pid") \
 	--drain "$queue" -c "$conc" -s "$seconds" -r "$rounds" --mix "$mix" \
 	${sets:+--sets "$sets"} --raw "$dir/e2e.tsv" "$@" "$dir/msgs" || status=1
 
@@ -431,7 +457,7 @@ if [ -n "$perf" ]; then
 	perf report -i "$dir/perf.data" --no-children --sort dso -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | head -n 8
 	perf report -i "$dir/perf.data" --children --sort sym -g none 2>/dev/null |
-		grep -E '\] (mi_engine|mi_listener|mlfi_eom|mg_decide|mg_sanitize|mg_store_keep|mg_spool_write|sqlite3_step|sqlite3_prepare_v2|mi_rd_cmd|mg_store_find_retry|ext4_create|recently_deleted)$' |
+		grep -E '\] (mi_engine|mi_listener|mlfi_eom|mg_decide|mg_sanitize|mg_store_keep|mg_keeper_keep|mg_store_keep_begin|mg_store_keep_finish|keeper_run|mg_spool_write|mg_spool_place|sqlite3_step|sqlite3_prepare_v2|mi_rd_cmd|mg_store_find_retry|ext4_create|recently_deleted)$' |
 		awk '!seen[$4]++' | head -n 20
 fi
 
@@ -468,6 +494,10 @@ kept=$(grep -c ' kept=yes ' "$dir/mg/log")
 echo
 echo "== Postfix delivered $sent messages to the sink; $bounced deferred or bounced, $deferred still queued"
 echo "== the milter answered $answered messages and kept $kept originals (keep_originals = $keep_originals)"
+if [ -n "$before_pid" ]; then
+	echo "== the baseline milter answered $(grep -c ' action=' "$dir/mg-before/log") messages" \
+		"and kept $(grep -c ' kept=yes ' "$dir/mg-before/log") originals"
+fi
 { [ "$deferred" -eq 0 ] && [ "$bounced" -eq 0 ]; } || status=1
 machine after
 exit "$status"

@@ -6,7 +6,7 @@
 # Usage: tests/bench/milter.sh [--seconds S] [--rounds R] [--conc LIST]
 #                              [--counts small=N,...] [--mix SPEC] [--sets LIST]
 #                              [--diag] [--diag-sets LIST] [--perf] [--keep DIR]
-#                              [--daemon PATH] [--conf-extra FILE]
+#                              [--daemon PATH] [--baseline PATH] [--conf-extra FILE]
 #                              [-- MILTER_LOAD_ARGS...]
 #
 # Contract: builds nothing.  Generates the messages (gen_messages.py, fixed
@@ -42,7 +42,9 @@
 #
 # Programs: tests/bench/{milter_load,null_milter} and src/mugaika-milter from
 # $MG_BUILDDIR (default: the current directory); --daemon PATH for another
-# daemon binary.  Build them with
+# daemon binary; --baseline PATH adds a third target, "before": another
+# mugaika-milter binary (say, a build of the previous commit) with the same
+# settings, measured in the same rounds (ratio is still null's / the row's).  Build them with
 #   make src/mugaika-milter tests/bench/milter_load tests/bench/null_milter
 # Exit status: 0; 1 if a message failed or an original was not kept; 2 when
 # it could not run.  Everything started is stopped (SIGTERM, then waited for).
@@ -62,6 +64,7 @@ diag_sets=small
 perf=
 keep=
 daemon=
+baseline=
 conf_extra=
 
 usage() {
@@ -82,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1; shift ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--daemon) [ $# -ge 2 ] || usage; daemon=$2; shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
 	--conf-extra) [ $# -ge 2 ] || usage; conf_extra=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
@@ -91,7 +95,7 @@ done
 load=$build/tests/bench/milter_load
 null=$build/tests/bench/null_milter
 daemon=${daemon:-$build/src/mugaika-milter}
-for p in "$load" "$null" "$daemon"; do
+for p in "$load" "$null" "$daemon" ${baseline:+"$baseline"}; do
 	[ -x "$p" ] || {
 		echo "bench: $p not built (make src/mugaika-milter tests/bench/milter_load tests/bench/null_milter; MG_BUILDDIR=...)" >&2
 		exit 2
@@ -150,7 +154,7 @@ else
 	fi
 fi
 
-# start_mugaika NAME KEEP_ORIGINALS [QUARANTINE_PARENT]: its pid in $started
+# start_mugaika NAME KEEP_ORIGINALS [QUARANTINE_PARENT [BINARY]]: its pid in $started
 start_mugaika() {
 	d=$dir/mg-$1
 	q=${3:-$d}
@@ -165,7 +169,7 @@ quarantine_db = $q/db/quarantine.db
 keep_originals = $2
 EOF
 	cat "$dir/extra.conf" >> "$d/mugaika.conf"
-	"$daemon" -f -c "$d/mugaika.conf" > "$d/out" 2> "$d/log" &
+	"${4:-$daemon}" -f -c "$d/mugaika.conf" > "$d/out" 2> "$d/log" &
 	started=$!
 	pids="$pids $started"
 	for _ in $(seq 200); do
@@ -222,7 +226,7 @@ kept_check() {
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "== mugaika milter benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm)," \
 	"${cpu:-unknown CPU}, $(getconf _NPROCESSORS_ONLN) CPUs"
-echo "== daemon $daemon; $scan_note"
+echo "== daemon $daemon${baseline:+, before = $baseline}; $scan_note"
 if [ -d "$dir/msgs/small" ] && [ -n "$keep" ]; then
 	echo "== reusing the messages in $dir/msgs"
 else
@@ -235,16 +239,23 @@ start_null
 null_pid=$started
 start_mugaika main all
 mg_pid=$started
+before_target=
+if [ -n "$baseline" ]; then
+	start_mugaika before all "" "$baseline"
+	before_target="-t before=unix:$dir/mg-before/milter.sock,pid=$started"
+fi
 machine before
 
 status=0
 echo
 echo "== null_milter vs mugaika-milter (keep_originals = all)"
-"$load" -t "null=unix:$dir/null.sock,pid=$null_pid" \
+# shellcheck disable=SC2086 # before_target is two words or none
+"$load" -t "null=unix:$dir/null.sock,pid=$null_pid" $before_target \
 	-t "mugaika=unix:$dir/mg-main/milter.sock,pid=$mg_pid" \
 	-c "$conc" -s "$seconds" -r "$rounds" --mix "$mix" ${sets:+--sets "$sets"} \
 	--raw "$dir/milter.tsv" "$@" "$dir/msgs" || status=1
 kept_check main || status=1
+[ -z "$baseline" ] || kept_check before || status=1
 
 if [ -n "$diag" ]; then
 	start_mugaika changed changed
@@ -288,7 +299,7 @@ profile() {
 		grep -v '^#' | grep -v '^$' | head -n 8
 	echo "-- by step (children, % of the daemon's samples):"
 	perf report -i "$dir/perf.$1.data" --children --sort sym -g none 2>/dev/null |
-		grep -E '\] (mi_engine|mi_listener|mlfi_eom|mg_decide|mg_sanitize|mg_store_keep|index_row|mg_spool_write|sqlite3_step|sqlite3_prepare_v2|__GI_fdatasync|__GI_fsync|send_ops|send_body|mi_rd_cmd|mlfi_header|mlfi_body|mg_store_find_retry|mg_store_new_id|mg_log_summary|g_thread_try_new|mg_plan_build|ext4_create|recently_deleted)$' |
+		grep -E '\] (mi_engine|mi_listener|mlfi_eom|mg_decide|mg_sanitize|mg_store_keep|mg_keeper_keep|mg_store_keep_begin|mg_store_keep_finish|keeper_run|index_jobs|mg_spool_write|mg_spool_place|sqlite3_step|sqlite3_prepare_v2|__GI_fdatasync|__GI_fsync|send_ops|send_body|mi_rd_cmd|mlfi_header|mlfi_body|mg_store_find_retry|mg_store_new_id|mg_log_summary|g_thread_try_new|mg_plan_build|ext4_create|recently_deleted)$' |
 		awk '!seen[$4]++' | head -n 30
 	[ -z "$keep" ] || echo "-- perf report -i $dir/perf.$1.data for more"
 }

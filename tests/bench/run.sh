@@ -4,7 +4,8 @@
 #
 # Usage: tests/bench/run.sh [--seconds S] [--counts small=N,alt=N,att200k=N,att2m=N]
 #                           [--mix small=55,alt=33,att200k=10,att2m=2]
-#                           [--keep DIR] [--bench PATH] [-- BENCH_ENGINE_ARGS...]
+#                           [--keep DIR] [--bench PATH] [--scan DBDIR [--scan-repeat N]]
+#                           [-- BENCH_ENGINE_ARGS...]
 #
 # Contract: builds nothing.  Writes the messages (gen_messages.py, fixed
 # seed, default 200/100/30/6 per class) into a temp dir (or DIR with --keep,
@@ -12,7 +13,12 @@
 # mix, then on the corpus (MG_CORPUS_DIR, default ../shared/corpus next to
 # the source tree; skipped with a note when absent), and prints the tables.
 # S (default 3) is the time per set and pipeline, so a run takes about
-# 20 * S seconds.  bench_engine is $BENCH_ENGINE, --bench PATH, or found in
+# 20 * S seconds.  With --scan DBDIR the classes and the mix are measured
+# instead with the scanner, engine pipeline only: scanner = none, and
+# scanner = clamav with the signatures in DBDIR and scan_tmpdir /dev/shm and
+# /tmp, the three runs alternating --scan-repeat N times (default 2, about
+# 3 * N * 5 * S seconds plus the loads), libclamav's cache of clean files
+# off (bench_engine's default).  bench_engine is $BENCH_ENGINE, --bench PATH, or found in
 # $MG_BUILDDIR, the current directory or the source tree (tests/bench/).
 # Exit status: 0, or 1 when a bench_engine run failed (an engine crash).
 
@@ -26,6 +32,8 @@ counts=small=200,alt=100,att200k=30,att2m=6
 mix=small=55,alt=33,att200k=10,att2m=2
 keep=
 bench=${BENCH_ENGINE:-}
+scan_db=
+scan_repeat=2
 
 usage() {
 	sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -39,6 +47,8 @@ while [ $# -gt 0 ]; do
 	--mix) [ $# -ge 2 ] || usage; mix=$2; shift 2 ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--bench) [ $# -ge 2 ] || usage; bench=$2; shift 2 ;;
+	--scan) [ $# -ge 2 ] || usage; scan_db=$2; shift 2 ;;
+	--scan-repeat) [ $# -ge 2 ] || usage; scan_repeat=$2; shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) usage ;;
@@ -75,6 +85,29 @@ echo "== generating messages ($counts) into $dir"
 python3 "$here/gen_messages.py" "$dir" --counts "$counts" || exit 2
 
 status=0
+if [ -n "$scan_db" ]; then
+	[ -d "$scan_db" ] || { echo "bench: --scan $scan_db: not a directory" >&2; exit 2; }
+	printf 'scanner = none\n' > "$dir/none.conf"
+	for t in /dev/shm /tmp; do
+		printf 'scanner = clamav\nclamav_database = %s\nscan_tmpdir = %s\n' \
+			"$scan_db" "$t" > "$dir/clamav$(echo "$t" | tr / _).conf"
+	done
+	i=1
+	while [ "$i" -le "$scan_repeat" ]; do
+		for c in none clamav_dev_shm clamav_tmp; do
+			echo
+			echo "== run $i: $c ($(sed -n 's/^scan_tmpdir = //p' "$dir/$c.conf"))"
+			"$bench" --seconds "$seconds" --pipelines engine --config "$dir/$c.conf" \
+				--mix "$mix" "$@" "$dir" || status=1
+		done
+		i=$((i + 1))
+	done
+	echo
+	echo "CPU us/msg is the median of the rounds; compare the runs of one configuration"
+	echo "with each other first (how much the machine moved), then across.  See tests/bench/README."
+	exit "$status"
+fi
+
 echo
 echo "== classes and mix"
 "$bench" --seconds "$seconds" --mix "$mix" "$@" "$dir" || status=1

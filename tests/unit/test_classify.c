@@ -7,7 +7,8 @@
  * (testdata/files/enc_entries.7z: entry encryption; enc_headers.7z:
  * encrypted headers; both with the password "mugaika").
  * Made at test time: zip, 7z, tar.gz and gz with libarchive's writer
- * (ZipCrypto and AES-256 zips, nested zips, bombs, a CP932 name), an LZH
+ * (ZipCrypto and AES-256 zips, nested zips, bombs, one only by the sizes
+ * its headers state, a CP932 name), an LZH
  * with a -lh0- member and a RAR 2.0 archive with a stored member written
  * byte by byte, a minimal PE, PDFs with and without /Encrypt, compound
  * files with the encryption markers of Office, S/MIME and OpenPGP data.
@@ -1082,6 +1083,50 @@ START_TEST(test_bomb_ratio_and_size)
 }
 END_TEST
 
+/* Sets every uncompressed size a zip states (local and central headers). */
+static void
+zip_state_size(guint8 *z, size_t n, guint32 size)
+{
+	for (size_t i = 0; i + 46 <= n; i++) {
+		size_t at = memcmp(z + i, "PK\x03\x04", 4) == 0 ? i + 22 :
+			    memcmp(z + i, "PK\x01\x02", 4) == 0 ? i + 24 : 0;
+		for (int k = 0; at && k < 4; k++)
+			z[at + k] = (guint8)(size >> (8 * k));
+	}
+}
+
+START_TEST(test_bomb_stated_sizes)
+{
+	/* a header that states 200 MB in a part of a few hundred bytes: a
+	 * bomb before anything is decompressed */
+	GBytes *zip = make_zip1("small.txt", "hello\n", 6);
+	gsize n;
+	guint8 *z = g_memdup2(g_bytes_get_data(zip, &n), n);
+	zip_state_size(z, n, 200u * 1000 * 1000);
+	mg_classification *c = mg_classify(z, n, "stated.zip", NULL, NULL);
+	ASSERT_HAS(c, "archive_bomb");
+	ck_assert(c->cannot_inspect);
+	mg_classification_free(c);
+
+	/* an encrypted member is not read: its size does not count toward
+	 * the ratio */
+	size_t zlen = 8 * 1024 * 1024;
+	guint8 *zeros = g_malloc0(zlen);
+	entry_spec e = { "zeros.bin", zeros, zlen };
+	GBytes *enc = make_archive("zip", NULL, "zip:encryption=traditional", "mugaika", &e, 1);
+	if (enc) {
+		c = classify_bytes(enc, "zeros.zip", NULL, NULL);
+		ASSERT_HAS(c, "encrypted_archive");
+		ASSERT_HASNT(c, "archive_bomb");
+		mg_classification_free(c);
+		g_bytes_unref(enc);
+	}
+	g_free(zeros);
+	g_free(z);
+	g_bytes_unref(zip);
+}
+END_TEST
+
 START_TEST(test_cp932_zip_name)
 {
 	GBytes *zip = make_zip1(CP932_NAME, "hello\n", 6);
@@ -1362,6 +1407,7 @@ classify_suite(void)
 	tcase_add_test(arch, test_nested);
 	tcase_add_test(arch, test_bomb_members);
 	tcase_add_test(arch, test_bomb_ratio_and_size);
+	tcase_add_test(arch, test_bomb_stated_sizes);
 	tcase_add_test(arch, test_cp932_zip_name);
 	tcase_add_test(arch, test_lzh);
 	tcase_add_test(arch, test_rar_extracted);

@@ -6,7 +6,10 @@
  * recognised and kept once, encryption at rest with key rotation, a
  * read-only spool and a locked index failing cleanly, poison_limit
  * counting, the schema version, and the text and JSON listings (Japanese
- * subjects included).
+ * subjects included).  The keeper (group commit): many threads keeping at
+ * once are all indexed, each answer only after its own commit; a batch
+ * is one transaction; a row that fails in a batch fails alone, a commit
+ * that fails fails the whole batch, and nothing failed leaves a file.
  *
  * "test_quarantine --bench [N]" instead times mg_store_keep (fsync
  * included) for 4 KB and 300 KB messages, plain and encrypted, in $TMPDIR.
@@ -30,6 +33,8 @@
 
 #include "commands.h"
 #include "conf.h"
+#include "keeper.h"
+#include "qmeta.h"
 #include "quarantine.h"
 #include "verdict.h"
 
@@ -400,7 +405,8 @@ START_TEST(retry_key_rules)
 	*strstr(m4, "QID1") = 'X';
 	char *k7 = mg_store_retry_key(m4, l1, e);
 
-	ck_assert_uint_eq(strlen(k1), 64);
+	ck_assert_uint_eq(strlen(k1), 67);
+	ck_assert(g_str_has_prefix(k1, "v3-"));
 	ck_assert_str_eq(k1, k2);
 	ck_assert_str_ne(k1, k3);
 	ck_assert_str_ne(k1, k4);
@@ -408,7 +414,14 @@ START_TEST(retry_key_rules)
 	ck_assert_str_ne(k1, k6);
 	ck_assert_str_ne(k1, k7);
 	char *k8 = mg_store_retry_key("", 0, NULL);
-	ck_assert_uint_eq(strlen(k8), 64);
+	ck_assert_uint_eq(strlen(k8), 67);
+	/* one hash pass gives the key and the message's own SHA-256 */
+	char sha[65], direct[65];
+	char *k9 = mg_store_retry_key_sha(m1, l1, e, sha);
+	mg_qmeta_sha256_hex(m1, l1, direct);
+	ck_assert_str_eq(k9, k1);
+	ck_assert_str_eq(sha, direct);
+	g_free(k9);
 
 	char *keys[] = { k1, k2, k3, k4, k5, k6, k7, k8, m1, m2, m3, m4 };
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
@@ -471,6 +484,93 @@ START_TEST(retry_recognised_and_kept_once)
 	g_free(m2);
 	mg_envelope_free(env);
 	mg_store_close(s);
+}
+END_TEST
+
+/* The form before version 3, as mugaika up to 2026-11 computed it (the
+ * value below is that version's mg_store_retry_key). */
+START_TEST(retry_key_v2_unchanged)
+{
+	static const char m[] = "Subject: v2\r\n\r\nbody\r\n";
+	mg_envelope *e = envelope("s@example.net", "a@x.jp", "b@x.jp", T0);
+	char *k = mg_qmeta_retry_key_v2(m, sizeof m - 1, e);
+
+	ck_assert_str_eq(k, "c0c949afe3ce5604b350ddd2495e55b1f8f3a85e87db93c3346afdee36970fd9");
+	ck_assert(mg_qmeta_key_is_v2(k));
+	g_free(k);
+	k = mg_store_retry_key(m, sizeof m - 1, e);
+	ck_assert(!mg_qmeta_key_is_v2(k));
+	g_free(k);
+	mg_envelope_free(e);
+}
+END_TEST
+
+/* An index of a mugaika before version 3 of the retry key: its recent
+ * originals (and failure counts) are still found by their old keys. */
+START_TEST(retry_across_upgrade)
+{
+	mg_store *s = open_store();
+	size_t l1, l2;
+	time_t now = time(NULL);
+	char *m1 = message("QID1", "old", "body\r\n", &l1);
+	char *m2 = message("QID2", "failed", "body\r\n", &l2);
+	mg_envelope *env = envelope("s@example.net", "a@example.lg.jp", NULL, now - 3600);
+	char *old = mg_qmeta_retry_key_v2(m1, l1, env), *id = mg_store_new_id(now - 3600);
+	char *err = NULL;
+
+	ck_assert(mg_store_keep(s, id, old, m1, l1, env, NULL, &err));	/* as the old one did */
+	char *old2 = mg_qmeta_retry_key_v2(m2, l2, env);
+	ck_assert_uint_eq(mg_store_note_failure(s, old2), 1);
+	mg_store_close(s);
+	s = open_store();
+
+	char *key = mg_store_retry_key(m1, l1, env);
+	ck_assert_ptr_null(mg_store_find_retry(s, key));
+	char *found = mg_store_find_retry_compat(s, &key, m1, l1, env);
+	ck_assert_str_eq(found, id);
+	ck_assert_str_eq(key, old);	/* kept and counted under the old key */
+	ck_assert(mg_store_keep(s, found, key, m1, l1, env, NULL, &err));	/* done */
+	g_free(found);
+	g_free(key);
+	key = mg_store_retry_key(m2, l2, env);
+	ck_assert_ptr_null(mg_store_find_retry_compat(s, &key, m2, l2, env));
+	ck_assert_str_eq(key, old2);
+	ck_assert_uint_eq(mg_store_note_failure(s, key), 2);
+	g_free(key);
+	/* a new message: its new key stays */
+	key = mg_store_retry_key(m2, l2 - 2, env);
+	char *mine = g_strdup(key);
+	ck_assert_ptr_null(mg_store_find_retry_compat(s, &key, m2, l2 - 2, env));
+	ck_assert_str_eq(key, mine);
+	g_free(key);
+	g_free(mine);
+	GPtrArray *a = list_all(s);
+	ck_assert_uint_eq(a->len, 1);
+	g_ptr_array_unref(a);
+	mg_store_close(s);
+
+	/* once the window holds only new keys, nothing is hashed twice */
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(cfg->quarantine_db, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE messages SET received = "
+				      "'2020-01-01T00:00:00Z'; DELETE FROM failures", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store();
+	key = mg_store_retry_key(m1, l1, env);
+	mine = g_strdup(key);
+	ck_assert_ptr_null(mg_store_find_retry_compat(s, &key, m1, l1, env));
+	ck_assert_str_eq(key, mine);
+	mg_store_close(s);
+
+	g_free(key);
+	g_free(mine);
+	g_free(old);
+	g_free(old2);
+	g_free(id);
+	g_free(m1);
+	g_free(m2);
+	mg_envelope_free(env);
 }
 END_TEST
 
@@ -742,6 +842,325 @@ START_TEST(schema_version_is_checked)
 }
 END_TEST
 
+/* ---- the keeper: group commit ------------------------------------------- */
+
+static mg_keeper *
+new_keeper(void)
+{
+	char *err = NULL;
+	mg_keeper *k = mg_keeper_new(cfg, &err);
+
+	ck_assert_msg(k != NULL, "mg_keeper_new: %s", err ? err : "?");
+	return k;
+}
+
+/* Rows under id as a fresh read-only connection sees them (-1: cannot
+ * tell); from any thread. */
+static int
+rows_seen(const char *id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(cfg->quarantine_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&	/* others open and close */
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE id = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+typedef struct {
+	mg_keeper *k;
+	int thread, count;
+	const char *from;	/* envelope sender */
+	int kept, failed;	/* outcomes */
+	int early;		/* answers given before their row was visible */
+	char *error;		/* the first failure */
+	GPtrArray *ids;
+} keeper_arg;
+
+static gpointer
+keeper_thread(gpointer data)
+{
+	keeper_arg *a = data;
+	char *err = NULL;
+	mg_store *s = mg_store_open(cfg, &err);
+
+	g_assert(s);
+	for (int i = 0; i < a->count; i++) {
+		size_t len;
+		char *qid = g_strdup_printf("T%dM%d", a->thread, i);
+		char *raw = message(qid, "keeper", "body\r\n", &len), sha[65];
+		mg_envelope *env = envelope(a->from, "a@example.lg.jp", NULL, T0);
+		char *key = mg_store_retry_key_sha(raw, len, env, sha);
+		char *id = mg_store_new_id(T0);
+		mg_keep_req q = { .id = id, .retry_key = key, .sha256 = sha, .raw = raw,
+				  .len = len, .env = env, .verdict_json = NULL };
+		if (mg_keeper_keep(a->k, s, &q, &err)) {
+			a->kept++;
+			int seen = rows_seen(id);
+			if (seen != 1)
+				fprintf(stderr, "%s: %d rows seen\n", id, seen);
+			a->early += seen != 1;
+			g_ptr_array_add(a->ids, g_strdup(id));
+		} else {
+			a->failed++;
+			if (!a->error)
+				a->error = g_strdup(err);
+			g_clear_pointer(&err, g_free);
+		}
+		g_free(id);
+		g_free(key);
+		mg_envelope_free(env);
+		g_free(raw);
+		g_free(qid);
+	}
+	mg_store_close(s);
+	return NULL;
+}
+
+/* Runs n threads of count messages each; senders[i] for thread i (NULL:
+ * all from sender@example.net).  With hold, the keeper is paused until
+ * all n*count originals wait, so that they form one batch. */
+static keeper_arg *
+run_keepers(mg_keeper *k, int n, int count, const char *const *senders, bool hold)
+{
+	keeper_arg *args = g_new0(keeper_arg, n);
+	GThread **t = g_new0(GThread *, n);
+
+	if (hold)
+		mg_keeper_pause(k, true);
+	for (int i = 0; i < n; i++) {
+		args[i] = (keeper_arg){ .k = k, .thread = i, .count = count,
+					.from = senders ? senders[i] : "sender@example.net",
+					.ids = g_ptr_array_new_with_free_func(g_free) };
+		t[i] = g_thread_new("keep", keeper_thread, &args[i]);
+	}
+	if (hold) {
+		for (int w = 0; w < 3000 && mg_keeper_waiting(k) < (guint)(n * count); w++)
+			g_usleep(10000);
+		ck_assert_uint_eq(mg_keeper_waiting(k), (guint)(n * count));
+		for (int i = 0; i < n; i++)	/* nobody answered before the commit */
+			ck_assert_int_eq(args[i].kept + args[i].failed, 0);
+		mg_keeper_pause(k, false);
+	}
+	for (int i = 0; i < n; i++)
+		g_thread_join(t[i]);
+	g_free(t);
+	return args;
+}
+
+static void
+keeper_args_free(keeper_arg *args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		g_ptr_array_unref(args[i].ids);
+		g_free(args[i].error);
+	}
+	g_free(args);
+}
+
+START_TEST(keeper_many_threads_all_indexed)
+{
+	mg_keeper *k = new_keeper();
+	keeper_arg *args = run_keepers(k, 8, 25, NULL, false);
+	guint64 batches = 0, originals = 0;
+	mg_store *s = open_store();
+	char *day = g_build_filename(cfg->quarantine_dir, "20260101", NULL);
+
+	for (int i = 0; i < 8; i++) {
+		ck_assert_msg(args[i].failed == 0, "thread %d: %s", i, args[i].error);
+		ck_assert_int_eq(args[i].kept, 25);
+		ck_assert_int_eq(args[i].early, 0);
+		for (guint j = 0; j < args[i].ids->len; j++) {
+			size_t n = 0;
+			g_free(read_ok(s, g_ptr_array_index(args[i].ids, j), &n));
+		}
+	}
+	GPtrArray *a = list_all(s);
+	ck_assert_uint_eq(a->len, 200);
+	g_ptr_array_unref(a);
+	ck_assert_uint_eq(entries(day), 200);
+	mg_keeper_stats(k, &batches, &originals);
+	ck_assert_uint_eq(originals, 200);
+	ck_assert(batches >= 1 && batches <= 200);
+	printf("keeper: 200 originals from 8 threads in %" G_GUINT64_FORMAT " batches\n",
+	       batches);
+	g_free(day);
+	mg_store_close(s);
+	keeper_args_free(args, 8);
+	mg_keeper_free(k);
+}
+END_TEST
+
+START_TEST(keeper_one_batch_one_commit)
+{
+	mg_keeper *k = new_keeper();
+	keeper_arg *args = run_keepers(k, 6, 1, NULL, true);
+	guint64 batches = 0, originals = 0;
+
+	for (int i = 0; i < 6; i++) {
+		ck_assert_msg(args[i].kept == 1, "thread %d: %s", i, args[i].error);
+		ck_assert_int_eq(args[i].early, 0);
+	}
+	mg_keeper_stats(k, &batches, &originals);
+	ck_assert_uint_eq(batches, 1);
+	ck_assert_uint_eq(originals, 6);
+	keeper_args_free(args, 6);
+	mg_keeper_free(k);
+}
+END_TEST
+
+/* Runs sql on the index with a connection of its own. */
+static void
+index_sql(const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	ck_assert_int_eq(sqlite3_open(cfg->quarantine_db, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg);
+	sqlite3_close(db);
+}
+
+static const char *const two_bad_of_six[] = {
+	"sender@example.net", "bad@example.net", "sender@example.net",
+	"sender@example.net", "bad@example.net", "sender@example.net",
+};
+
+START_TEST(keeper_failed_row_fails_alone)
+{
+	mg_keeper *k = new_keeper();
+	index_sql("CREATE TRIGGER test_refuse BEFORE INSERT ON messages WHEN "
+		  "new.mail_from = 'bad@example.net' BEGIN SELECT RAISE(ABORT, "
+		  "'refused by the test'); END");
+	keeper_arg *args = run_keepers(k, 6, 1, two_bad_of_six, true);
+	char *day = g_build_filename(cfg->quarantine_dir, "20260101", NULL);
+	guint64 batches = 0, originals = 0;
+	mg_store *s = open_store();
+
+	for (int i = 0; i < 6; i++) {
+		bool bad = strcmp(two_bad_of_six[i], "bad@example.net") == 0;
+		ck_assert_int_eq(args[i].kept, !bad);
+		ck_assert_int_eq(args[i].failed, bad);
+		ck_assert_msg(args[i].early == 0, "thread %d: answered before its commit", i);
+		if (bad)
+			ck_assert_msg(strstr(args[i].error, "refused by the test"), "%s",
+				      args[i].error);
+	}
+	ck_assert_uint_eq(entries(day), 4);	/* the refused ones' files are gone */
+	GPtrArray *a = list_all(s);
+	ck_assert_uint_eq(a->len, 4);
+	g_ptr_array_unref(a);
+	mg_keeper_stats(k, &batches, &originals);
+	ck_assert_uint_eq(batches, 1);
+	g_free(day);
+	mg_store_close(s);
+	keeper_args_free(args, 6);
+	mg_keeper_free(k);
+}
+END_TEST
+
+START_TEST(keeper_failed_commit_fails_batch)
+{
+	mg_keeper *k = new_keeper();
+	/* a deferred foreign key that is broken at COMMIT, not before */
+	index_sql("CREATE TABLE test_guard (id TEXT REFERENCES messages (id) DEFERRABLE "
+		  "INITIALLY DEFERRED); CREATE TRIGGER test_break AFTER INSERT ON messages "
+		  "WHEN new.mail_from = 'bad@example.net' BEGIN INSERT INTO test_guard "
+		  "VALUES ('no such id'); END");
+	keeper_arg *args = run_keepers(k, 6, 1, two_bad_of_six, true);
+	char *day = g_build_filename(cfg->quarantine_dir, "20260101", NULL);
+	mg_store *s = open_store();
+
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(args[i].kept, 0);
+		ck_assert_msg(args[i].error && strstr(args[i].error, "FOREIGN KEY"), "%s",
+			      args[i].error ? args[i].error : "no error");
+	}
+	ck_assert_uint_eq(entries(day), 0);
+	GPtrArray *a = list_all(s);
+	ck_assert_uint_eq(a->len, 0);
+	g_ptr_array_unref(a);
+	mg_store_close(s);
+	keeper_args_free(args, 6);
+	/* and the keeper goes on */
+	index_sql("DROP TRIGGER test_break");
+	args = run_keepers(k, 2, 2, NULL, false);
+	ck_assert_int_eq(args[0].kept + args[1].kept, 4);
+	keeper_args_free(args, 2);
+	g_free(day);
+	mg_keeper_free(k);
+}
+END_TEST
+
+START_TEST(keeper_readonly_spool_fails_cleanly)
+{
+	mg_keeper *k = new_keeper();
+	char *day = g_build_filename(cfg->quarantine_dir, "20260101", NULL);
+
+	set_dac_override(false);
+	ck_assert_int_eq(mkdir(day, 0500), 0);	/* the day's directory cannot be written */
+	keeper_arg *args = run_keepers(k, 2, 2, NULL, false);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(args[i].failed, 2);
+		ck_assert_msg(strstr(args[i].error, "Permission denied"), "%s", args[i].error);
+	}
+	ck_assert_uint_eq(entries(day), 0);
+	g_free(day);
+	keeper_args_free(args, 2);
+	mg_keeper_free(k);
+}
+END_TEST
+
+START_TEST(keeper_failures_and_traffic)
+{
+	mg_keeper *k = new_keeper();
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)mg_traffic_free);
+	char *err = NULL;
+
+	ck_assert_uint_eq(mg_keeper_note_failure(k, "aaaa"), 1);
+	ck_assert_uint_eq(mg_keeper_note_failure(k, "aaaa"), 2);
+	for (int i = 0; i < 600; i++) {	/* more than one chunk */
+		mg_traffic *t = mg_traffic_new();
+		t->at = T0 + i;
+		t->direction = g_strdup("inbound");
+		t->outcome = g_strdup("passed");
+		t->action = g_strdup("deliver");
+		t->mail_from = g_strdup("s@example.net");
+		g_ptr_array_add(rows, t);
+	}
+	ck_assert_uint_eq(mg_keeper_add_traffic(k, (mg_traffic *const *)rows->pdata, rows->len,
+						&err), 600);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_open(cfg->quarantine_db, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM traffic", -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 600);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count FROM failures", -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	keeper_arg *args = run_keepers(k, 1, 2, NULL, false);	/* and keeps go on */
+	ck_assert_int_eq(args[0].kept, 2);
+	keeper_args_free(args, 1);
+	g_ptr_array_unref(rows);
+	mg_keeper_free(k);
+}
+END_TEST
+
 /* ---- mugaika list -------------------------------------------------------- */
 
 /* Runs mugaika list with args (NULL-terminated); stdout into *out. */
@@ -1009,6 +1428,7 @@ suite(void)
 {
 	Suite *s = suite_create("quarantine");
 	TCase *store = tcase_create("store"), *list = tcase_create("list");
+	TCase *keeper = tcase_create("keeper");
 
 	tcase_add_checked_fixture(store, setup, teardown);
 	tcase_add_test(store, keep_and_read_back);
@@ -1016,6 +1436,8 @@ suite(void)
 	tcase_add_test(store, ids_unique_sortable_safe);
 	tcase_add_test(store, retry_key_rules);
 	tcase_add_test(store, retry_recognised_and_kept_once);
+	tcase_add_test(store, retry_key_v2_unchanged);
+	tcase_add_test(store, retry_across_upgrade);
 	tcase_add_test(store, encryption_round_trip_and_rotation);
 	tcase_add_test(store, key_file_errors);
 	tcase_add_test(store, existing_file_never_replaced);
@@ -1024,6 +1446,14 @@ suite(void)
 	tcase_add_test(store, note_failure_counts);
 	tcase_add_test(store, schema_version_is_checked);
 	suite_add_tcase(s, store);
+	tcase_add_checked_fixture(keeper, setup, teardown);
+	tcase_add_test(keeper, keeper_many_threads_all_indexed);
+	tcase_add_test(keeper, keeper_one_batch_one_commit);
+	tcase_add_test(keeper, keeper_failed_row_fails_alone);
+	tcase_add_test(keeper, keeper_failed_commit_fails_batch);
+	tcase_add_test(keeper, keeper_readonly_spool_fails_cleanly);
+	tcase_add_test(keeper, keeper_failures_and_traffic);
+	suite_add_tcase(s, keeper);
 	tcase_add_checked_fixture(list, setup, teardown);
 	tcase_add_test(list, list_text);
 	tcase_add_test(list, list_json);

@@ -8,7 +8,12 @@
  * signature beside an encrypted member still a virus, a limit hit reported
  * as a limit, clean data clean, clam.exe from Debian's clamav-testfiles
  * (when installed) found by its .hdb, alone and inside the package's
- * archives; load errors that name clamav_database; a database change seen
+ * archives; the macro and broken-executable heuristics (an Excel 4.0
+ * macro sheet in a compound file built here, a PE header built here and
+ * clam.exe with a broken header) suspicious and not a virus, a signature
+ * beside a macro sheet still a virus; scan_tmpdir (a load error naming
+ * it, the scans' directories made and removed there, a scan error naming
+ * it when it is gone); load errors that name clamav_database; a database change seen
  * by mg_scanner_db_changed; a swapped-out engine usable until its last
  * reference; scanner = none; threads sharing one engine; the log hook.
  *
@@ -24,8 +29,10 @@
  *
  * "test_scan --bench DBDIR [MB]" measures instead: the load time and
  * memory of the signatures in DBDIR, the memory of a second engine built
- * beside the first (a reload), and the scan cost per MB of random,
- * text and zipped data.
+ * beside the first (a reload), the cost of one scan of a small text part
+ * with scan_tmpdir on /dev/shm and on /tmp, and the scan cost per MB of
+ * random, text and zipped data (libclamav's cache never answers: each
+ * scan changes some bytes).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -413,6 +420,128 @@ read_bytes(const char *path)
 	if (!g_file_get_contents(path, &text, &len, NULL))
 		return NULL;
 	return g_bytes_new_take(text, len);
+}
+
+/* A BIFF8 record: type, length, data. */
+static void
+biff_record(GByteArray *a, guint16 type, const guint8 *data, guint16 len)
+{
+	guint8 head[4] = { (guint8)type, (guint8)(type >> 8), (guint8)len,
+			   (guint8)(len >> 8) };
+
+	g_byte_array_append(a, head, 4);
+	if (len)
+		g_byte_array_append(a, data, len);
+}
+
+/* An Excel workbook globals stream: BOF, one BOUNDSHEET of sheet type dt
+ * (0 a worksheet, 1 an Excel 4.0 macro sheet), EOF; then extra, then
+ * zeros up to 4096 bytes, so that the stream lives in regular sectors. */
+static GByteArray *
+workbook_stream(guint8 dt, const guint8 *extra, size_t extra_len)
+{
+	static const guint8 bof[16] = { 0x00, 0x06, 0x05, 0x00, 0xBB, 0x0D, 0xCC, 0x07,
+					0, 0, 0, 0, 0x06, 0, 0, 0 };
+	guint8 sheet[14] = { 0, 0, 0, 0, 0x00, dt, 6, 0, 'M', 'a', 'c', 'r', 'o', '1' };
+	GByteArray *a = g_byte_array_new();
+
+	biff_record(a, 0x0809, bof, sizeof bof);
+	biff_record(a, 0x0085, sheet, sizeof sheet);
+	biff_record(a, 0x000A, NULL, 0);
+	if (extra)
+		g_byte_array_append(a, extra, (guint)extra_len);
+	g_byte_array_set_size(a, MAX(a->len, 4096));
+	return a;
+}
+
+static void
+put32le(guint8 *p, guint32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (guint8)(v >> (8 * i));
+}
+
+/* A directory entry of a compound file (UTF-16LE name from ASCII). */
+static void
+cfb_entry(guint8 *e, const char *name, guint8 type, guint32 child,
+	  guint32 start, guint32 size)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		e[2 * i] = (guint8)name[i];
+	e[64] = (guint8)((n + 1) * 2);
+	e[66] = type;
+	e[67] = 1;				/* black */
+	put32le(e + 68, 0xFFFFFFFF);		/* left */
+	put32le(e + 72, 0xFFFFFFFF);		/* right */
+	put32le(e + 76, child);
+	put32le(e + 116, start);
+	put32le(e + 120, size);
+}
+
+/* A valid compound file (version 3, 512-byte sectors) holding one stream
+ * in regular sectors: header, FAT (sector 0), directory (sector 1), the
+ * stream from sector 2. */
+static GBytes *
+make_cfb(const char *stream_name, const GByteArray *stream)
+{
+	static const guint8 sig[8] = { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1 };
+	const guint32 end = 0xFFFFFFFE, freesect = 0xFFFFFFFF;
+	guint32 sectors = (stream->len + 511) / 512;
+	size_t len = 512 * (3 + (size_t)sectors);
+	guint8 *p = g_malloc0(len), *fat = p + 512, *dir = p + 1024;
+
+	g_assert(sectors + 2 <= 128);
+	memcpy(p, sig, 8);
+	p[0x18] = 0x3E;				/* minor version */
+	p[0x1A] = 0x03;				/* major version 3 */
+	p[0x1C] = 0xFE;				/* little-endian */
+	p[0x1D] = 0xFF;
+	p[0x1E] = 0x09;				/* 512-byte sectors */
+	p[0x20] = 0x06;				/* 64-byte mini sectors */
+	put32le(p + 0x2C, 1);			/* FAT sectors */
+	put32le(p + 0x30, 1);			/* first directory sector */
+	put32le(p + 0x38, 4096);		/* mini stream cutoff */
+	put32le(p + 0x3C, end);			/* no mini FAT */
+	put32le(p + 0x44, end);			/* no DIFAT sectors */
+	put32le(p + 0x4C, 0);			/* the FAT is sector 0 */
+	for (int i = 1; i < 109; i++)
+		put32le(p + 0x4C + 4 * i, freesect);
+	for (int i = 0; i < 128; i++)
+		put32le(fat + 4 * i, freesect);
+	put32le(fat, 0xFFFFFFFD);		/* sector 0: the FAT */
+	put32le(fat + 4, end);			/* sector 1: the directory */
+	for (guint32 i = 0; i < sectors; i++)
+		put32le(fat + 4 * (2 + i), i + 1 < sectors ? 3 + i : end);
+	cfb_entry(dir, "Root Entry", 5, 1, end, 0);
+	cfb_entry(dir + 128, stream_name, 2, 0xFFFFFFFF, 2, stream->len);
+	for (int i = 2; i < 4; i++) {
+		put32le(dir + 128 * i + 68, 0xFFFFFFFF);
+		put32le(dir + 128 * i + 72, 0xFFFFFFFF);
+		put32le(dir + 128 * i + 76, 0xFFFFFFFF);
+	}
+	memcpy(p + 1536, stream->data, stream->len);
+	return g_bytes_new_take(p, len);
+}
+
+/* A PE header with one section and no section table: libclamav calls it
+ * broken. */
+static GBytes *
+make_broken_pe(void)
+{
+	guint8 *p = g_malloc0(1024);
+
+	p[0] = 'M';
+	p[1] = 'Z';
+	p[0x3C] = 0x80;
+	memcpy(p + 0x80, "PE\0\0\x4c\x01\x01\x00", 8);
+	p[0x94] = 0xE0;				/* SizeOfOptionalHeader */
+	p[0x96] = 0x02;				/* executable image */
+	p[0x97] = 0x01;
+	p[0x98] = 0x0B;				/* PE32 */
+	p[0x99] = 0x01;
+	return g_bytes_new_take(p, 1024);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -808,6 +937,155 @@ START_TEST(test_clamav_testfiles)
 		g_free(path);
 	}
 	mg_scanner_unref(s);
+}
+END_TEST
+
+START_TEST(test_heuristic_macros)
+{
+	mg_scanner *s = load_testdb();
+	GByteArray *macro = workbook_stream(1, NULL, 0), *plain = workbook_stream(0, NULL, 0);
+	GBytes *xls = make_cfb("Workbook", macro), *clean = make_cfb("Workbook", plain);
+	GBytes *e = eicar();
+	gsize n;
+	const guint8 *ep = g_bytes_get_data(e, &n);
+	GByteArray *both = workbook_stream(1, ep, n);
+	GBytes *virus = make_cfb("Workbook", both);
+
+	/* an Excel 4.0 macro sheet: suspicious, not a virus */
+	expect(s, xls, MG_SCAN_SUSPICIOUS, "Heuristics.OLE2.ContainsMacros");
+	/* the same workbook with a worksheet instead: clean */
+	expect(s, clean, MG_SCAN_CLEAN, NULL);
+	/* a signature in the macro workbook wins */
+	expect(s, virus, MG_SCAN_VIRUS, "Mugaika.Test.EICAR.NDB");
+	g_byte_array_free(macro, TRUE);
+	g_byte_array_free(plain, TRUE);
+	g_byte_array_free(both, TRUE);
+	g_bytes_unref(xls);
+	g_bytes_unref(clean);
+	g_bytes_unref(virus);
+	g_bytes_unref(e);
+	mg_scanner_unref(s);
+}
+END_TEST
+
+START_TEST(test_heuristic_broken_executable)
+{
+	mg_scanner *s = load_testdb();
+	GBytes *pe = make_broken_pe();
+
+	expect(s, pe, MG_SCAN_SUSPICIOUS, "Heuristics.Broken.Executable");
+	g_bytes_unref(pe);
+
+	/* clam.exe with a section count of 0: no longer its .hdb signature,
+	 * and broken */
+	GBytes *clam = read_bytes(TESTFILES "/clam.exe");
+	if (!clam) {
+		fprintf(stderr, "test_heuristic_broken_executable: clam.exe part "
+			"skipped: %s not installed\n", TESTFILES);
+		mg_scanner_unref(s);
+		return;
+	}
+	gsize n;
+	guint8 *p = g_memdup2(g_bytes_get_data(clam, &n), n);
+	guint32 pe_at = p[0x3C] | (guint32)p[0x3D] << 8;
+	ck_assert_uint_lt(pe_at + 8, n);
+	ck_assert(memcmp(p + pe_at, "PE\0\0", 4) == 0);
+	expect(s, clam, MG_SCAN_VIRUS, "Mugaika.Test.ClamExe.HDB");
+	p[pe_at + 6] = 0;
+	p[pe_at + 7] = 0;
+	GBytes *broken = g_bytes_new_take(p, n);
+	expect(s, broken, MG_SCAN_SUSPICIOUS, "Heuristics.Broken.Executable");
+	g_bytes_unref(broken);
+	g_bytes_unref(clam);
+	mg_scanner_unref(s);
+}
+END_TEST
+
+/* Entries of dir, "." and ".." aside. */
+static unsigned
+dir_entries(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}
+
+START_TEST(test_scan_tmpdir)
+{
+	char *db = testdb(), *err = NULL;
+	char *scantmp = g_build_filename(tmpdir, "scantmp", NULL);
+	char *file = g_build_filename(tmpdir, "file", NULL);
+	mg_config *c = config_for(MG_SCANNER_CLAMAV, db);
+
+	ck_assert_str_eq(c->scan_tmpdir, "/dev/shm");	/* the default */
+	g_free(c->scan_tmpdir);
+	c->scan_tmpdir = g_strdup(scantmp);
+	ck_assert_ptr_null(mg_scanner_load(c, &err));
+	ck_assert_msg(g_str_has_prefix(err, "scan_tmpdir: ") && strstr(err, scantmp),
+		      "error: %s", err);
+	g_clear_pointer(&err, g_free);
+	ck_assert(g_file_set_contents(file, "x", -1, NULL));
+	g_free(c->scan_tmpdir);
+	c->scan_tmpdir = g_strdup(file);
+	ck_assert_ptr_null(mg_scanner_load(c, &err));
+	ck_assert_msg(g_str_has_prefix(err, "scan_tmpdir: ") && strstr(err, "not a directory"),
+		      "error: %s", err);
+	g_clear_pointer(&err, g_free);
+
+	/* the scans make and remove their directories there */
+	ck_assert_int_eq(g_mkdir(scantmp, 0700), 0);
+	g_free(c->scan_tmpdir);
+	c->scan_tmpdir = g_strdup(scantmp);
+	mg_scanner *s = load_ok(c);
+	GBytes *t = text_bytes(5000), *e = eicar();
+	zip_entry z[] = { { "a.txt", t, NULL }, { "eicar.com", e, NULL } };
+	GBytes *zip = make_zip(z, 2);
+	expect(s, t, MG_SCAN_CLEAN, NULL);
+	expect(s, zip, MG_SCAN_VIRUS, "Mugaika.Test.EICAR");
+	ck_assert_uint_eq(dir_entries(scantmp), 0);
+
+	/* gone after loading: a scan error that names the setting (new data:
+	 * libclamav's cache of clean files answers before it needs the
+	 * directory) */
+	ck_assert_int_eq(g_rmdir(scantmp), 0);
+	GBytes *t2 = text_bytes(6000);
+	gsize n;
+	const void *p = g_bytes_get_data(t2, &n);
+	char *name = NULL;
+	ck_assert_int_eq(mg_scanner_scan(s, p, n, NULL, &name), MG_SCAN_ERROR);
+	ck_assert_msg(name && strstr(name, "scan_tmpdir"), "error: %s", name);
+	g_free(name);
+	g_bytes_unref(zip);
+	g_bytes_unref(t);
+	g_bytes_unref(t2);
+	g_bytes_unref(e);
+	mg_scanner_unref(s);
+	mg_config_unref(c);
+	g_free(file);
+	g_free(scantmp);
+	g_free(db);
+}
+END_TEST
+
+START_TEST(test_cache_off)
+{
+	GBytes *e = eicar(), *t = text_bytes(1000);
+
+	mg_scan_set_cache(false);
+	mg_scanner *s = load_testdb();
+	mg_scan_set_cache(true);
+	for (int i = 0; i < 2; i++) {		/* the second time from no cache */
+		expect(s, t, MG_SCAN_CLEAN, NULL);
+		expect(s, e, MG_SCAN_VIRUS, "Mugaika.Test.EICAR");
+	}
+	mg_scanner_unref(s);
+	g_bytes_unref(e);
+	g_bytes_unref(t);
 }
 END_TEST
 
@@ -1492,6 +1770,10 @@ scan_suite(void)
 	tcase_add_test(detect, test_recursion_limit);
 	tcase_add_test(detect, test_clamav_testfiles);
 	tcase_add_test(detect, test_name_hint_not_trusted);
+	tcase_add_test(detect, test_heuristic_macros);
+	tcase_add_test(detect, test_heuristic_broken_executable);
+	tcase_add_test(detect, test_scan_tmpdir);
+	tcase_add_test(detect, test_cache_off);
 	suite_add_tcase(s, detect);
 
 	tcase_add_checked_fixture(reload, log_setup, log_teardown);
@@ -1559,17 +1841,21 @@ bench_scan(mg_scanner *s, const char *label, GBytes *b, double seconds)
 		rounds++;
 		now = g_get_monotonic_time();
 	} while (now - start < (gint64)(seconds * G_USEC_PER_SEC));
-	printf("scan %-10s %8.2f ms/MB  (%zu bytes, %ld rounds, result %s)\n", label,
-	       (double)(now - start) / 1000.0 / rounds / ((double)n / 1e6), n,
-	       rounds, first);
+	printf("scan %-14s %8.2f ms/MB %9.1f us/scan  (%zu bytes, %ld rounds, result %s)\n",
+	       label, (double)(now - start) / 1000.0 / rounds / ((double)n / 1e6),
+	       (double)(now - start) / rounds, n, rounds, first);
 	g_free(first);
 	g_free(p);
 }
 
 static mg_scanner *
-bench_load(const char *db, double *ms)
+bench_load(const char *db, const char *scan_tmpdir, double *ms)
 {
 	mg_config *c = config_for(MG_SCANNER_CLAMAV, db);
+	if (scan_tmpdir) {
+		g_free(c->scan_tmpdir);
+		c->scan_tmpdir = g_strdup(scan_tmpdir);
+	}
 	char *err = NULL;
 	gint64 start = g_get_monotonic_time();
 	mg_scanner *s = mg_scanner_load(c, &err);
@@ -1588,13 +1874,12 @@ bench(const char *db, size_t mb)
 {
 	double load_ms, reload_ms;
 	long rss0 = proc_kb("VmRSS");
-	mg_scanner *s = bench_load(db, &load_ms);
+	mg_scanner *s = bench_load(db, NULL, &load_ms);
 	long rss1 = proc_kb("VmRSS");
-	mg_scanner *s2 = bench_load(db, &reload_ms);
+	mg_scanner *s2 = bench_load(db, "/tmp", &reload_ms);
 	long hwm = proc_kb("VmHWM");
 	char *d = mg_scanner_describe(s);
 
-	mg_scanner_unref(s2);
 	printf("database       %s\n", d);
 	printf("load+compile   %.0f ms (second engine beside it: %.0f ms)\n",
 	       load_ms, reload_ms);
@@ -1602,8 +1887,13 @@ bench(const char *db, size_t mb)
 	       "two engines %ld MB\n", rss0 / 1024, rss1 / 1024, (rss1 - rss0) / 1024,
 	       hwm / 1024);
 	GBytes *rnd = random_bytes(mb << 20, 1), *txt = text_bytes(mb << 20);
+	GBytes *small = text_bytes(4096);
 	zip_entry z[] = { { "data.bin", rnd, NULL } };
 	GBytes *zip = make_zip(z, 1);
+	bench_scan(s, "text 4K shm", small, 2);	/* scan_tmpdir's default */
+	bench_scan(s2, "text 4K /tmp", small, 2);
+	mg_scanner_unref(s2);
+	g_bytes_unref(small);
 	bench_scan(s, "random", rnd, 3);
 	bench_scan(s, "text", txt, 3);
 	bench_scan(s, "zip", zip, 3);	/* one stored member: the random data */
