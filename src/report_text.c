@@ -113,13 +113,13 @@ static const char *const labels[L_COUNT][2] = {
 	[L_DOMAIN] = { "ドメイン", "domain" },
 	[L_TOP_RCPTS] = { "宛先上位", "Top recipients" },
 	[L_RCPT] = { "宛先", "recipient" },
-	[L_RELEASES] = { "原本の解除", "Releases" },
-	[L_RELEASED_RCPTS] = { "解除した宛先数", "recipients released" },
-	[L_RELEASED_MSGS] = { "解除したメール数", "messages released" },
-	[L_MEDIAN] = { "到着から解除まで (中央値)", "arrival to release (median)" },
-	[L_P90] = { "到着から解除まで (90%)", "arrival to release (90th percentile)" },
-	[L_MAX] = { "到着から解除まで (最大)", "arrival to release (longest)" },
-	[L_BY_OPERATOR] = { "解除した担当者", "Releases by operator" },
+	[L_RELEASES] = { "原本の解放", "Releases" },
+	[L_RELEASED_RCPTS] = { "解放した宛先数", "recipients released" },
+	[L_RELEASED_MSGS] = { "解放したメール数", "messages released" },
+	[L_MEDIAN] = { "到着から解放まで (中央値)", "arrival to release (median)" },
+	[L_P90] = { "到着から解放まで (90%)", "arrival to release (90th percentile)" },
+	[L_MAX] = { "到着から解放まで (最大)", "arrival to release (longest)" },
+	[L_BY_OPERATOR] = { "解放した担当者", "Releases by operator" },
 	[L_OPERATOR] = { "担当者", "operator" },
 	[L_SIGNATURES] = { "ウイルス定義", "Signature database" },
 	[L_SIG_AGE_MIN] = { "経過日数 (最小)", "age in days (least)" },
@@ -139,15 +139,15 @@ static const char *const labels[L_COUNT][2] = {
 	[L_ACTION] = { "処置", "action" },
 	[L_STATUS] = { "状態", "status" },
 	[L_MATCHED] = { "一致", "matched" },
-	[L_RELEASED_AT] = { "解除日時", "released at" },
-	[L_RELEASED_BY] = { "解除者", "released by" },
-	[L_NOT_RELEASED] = { "未解除", "not released" },
+	[L_RELEASED_AT] = { "解放日時", "released at" },
+	[L_RELEASED_BY] = { "解放者", "released by" },
+	[L_NOT_RELEASED] = { "未解放", "not released" },
 };
 
 static const char *const outcome_labels[MG_OC_COUNT][2] = {
-	{ "無変更", "as is" }, { "無害化", "sanitized" }, { "原本保管", "kept" },
+	{ "配送（そのまま）", "as is" }, { "無害化", "sanitized" }, { "原本保管", "kept" },
 	{ "不審", "suspicious" }, { "検査不能", "cannot inspect" }, { "ウイルス", "virus" },
-	{ "一時失敗", "tempfail" },
+	{ "一時エラー", "tempfail" },
 };
 
 static const char *const kind_labels[][3] = {

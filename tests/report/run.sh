@@ -189,10 +189,10 @@ for b in blocks:
     tables[rows[0][0]] = rows[1:]
 names = ["概要", "日別の処理結果", "ウイルス", "不審な検知", "削除した添付ファイル (実際の形式別)",
          "削除した添付ファイル (拡張子別)", "形式の不一致", "検査できなかったもの", "送信元ドメイン上位",
-         "宛先上位", "原本の解除", "解除した担当者", "ウイルス定義"]
+         "宛先上位", "原本の解放", "解放した担当者", "ウイルス定義"]
 assert list(tables) == names, list(tables)
 days = tables["日別の処理結果"]
-assert days[0][:3] == ["日付", "無変更", "無害化"], days[0]
+assert days[0][:3] == ["日付", "配送（そのまま）", "無害化"], days[0]
 assert days[5] == ["2026-03-05", "0", "1", "0", "0", "0", "0", "1", "1", "1", "2", "4", "4", "27001"], days[5]
 assert days[6][1:] == ["0"] * 10 + ["", "", ""], days[6]
 assert days[8] == ["合計", "2", "2", "1", "1", "1", "1", "1", "8", "1", "9", "0", "6", "27001"], days[8]
@@ -202,7 +202,7 @@ assert mm[2][2] == "議事録.pdf", mm[2]
 assert tables["ウイルス"][1] == ["Eicar-Signature", "1", "2026-03-02T10:00:00+09:00",
                                   "2026-03-02T10:00:00+09:00", "u1@example.lg.jp u3@example.lg.jp"]
 assert ["パスワード付き ZIP", "2"] in tables["検査できなかったもの"]
-assert ["解除した宛先数", "4"] in tables["原本の解除"]
+assert ["解放した宛先数", "4"] in tables["原本の解放"]
 for name, rows in tables.items():
     for row in rows:
         for cell in row:
@@ -241,9 +241,9 @@ mug --sha256 "$(echo "$SHA_EXE" | tr a-f A-F)"
 expect lookup-sha256 0 "^該当するメール数: 2$"
 grep -q "^\[1\] 20260301T150000Z-KEPTAAAA  2026-03-02T00:00:00+09:00" "$OUT" &&
 	grep -q "件名 *会議資料（第2回）" "$OUT" &&
-	grep -q "u2@example.lg.jp  解除日時 2026-03-02T12:00:00+09:00 (tanaka via root)" "$OUT" &&
+	grep -q "u2@example.lg.jp  解放日時 2026-03-02T12:00:00+09:00 (tanaka via root)" "$OUT" &&
 	grep -q "^\[2\] 20260304T000000Z-LIMITAAA" "$OUT" &&
-	grep -q "送信者 *<>" "$OUT" && grep -q "u2@example.lg.jp  未解除" "$OUT"; result lookup-sha256-text
+	grep -q "送信者 *<>" "$OUT" && grep -q "u2@example.lg.jp  未解放" "$OUT"; result lookup-sha256-text
 mug --virus eicar-signature --format json
 expect lookup-virus 0
 py lookup-virus-json "$PYJSON"'

@@ -611,9 +611,9 @@ START_TEST(text_english_and_lookup)
 	r = gather_q("1970-01-01T00:00:00Z", "2026-03-10T00:00:00Z", 10, FIX_SHA_EXE, NULL);
 	text = mg_report_text(r, MG_REPORT_JA);
 	ck_assert_ptr_nonnull(strstr(text, "会議資料（第2回）"));
-	ck_assert_ptr_nonnull(strstr(text, "u2@example.lg.jp  解除日時 2026-03-02T12:00:00+09:00 "
+	ck_assert_ptr_nonnull(strstr(text, "u2@example.lg.jp  解放日時 2026-03-02T12:00:00+09:00 "
 					   "(tanaka via root)"));
-	ck_assert_ptr_nonnull(strstr(text, "u2@example.lg.jp  未解除"));
+	ck_assert_ptr_nonnull(strstr(text, "u2@example.lg.jp  未解放"));
 	ck_assert_ptr_nonnull(strstr(text, "<>"));
 	g_free(text);
 	mg_report_free(r);
@@ -629,7 +629,7 @@ START_TEST(csv_sections_quoting)
 	ck_assert_ptr_null(strstr(csv, "\n\n"));
 	for (const char *p = csv; (p = strchr(p, '\n')); p++)
 		ck_assert_msg(p[-1] == '\r', "a bare LF at %ld", (long)(p - csv));
-	ck_assert_ptr_nonnull(strstr(csv, "\r\n\r\n日別の処理結果\r\n日付,無変更,無害化,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n\r\n日別の処理結果\r\n日付,配送（そのまま）,無害化,"));
 	ck_assert_ptr_nonnull(strstr(csv, "\r\n2026-03-05,0,1,0,0,0,0,1,1,1,2,4,4,27001\r\n"));
 	ck_assert_ptr_nonnull(strstr(csv, "\r\n2026-03-06,0,0,0,0,0,0,0,0,0,0,,,\r\n"));
 	ck_assert_ptr_nonnull(strstr(csv, "\r\n合計,2,2,1,1,1,1,1,8,1,9,0,6,27001\r\n"));
@@ -639,7 +639,7 @@ START_TEST(csv_sections_quoting)
 	ck_assert_ptr_nonnull(strstr(csv, ",\"'=1+2.pdf\",application/pdf,"));
 	ck_assert_ptr_nonnull(strstr(csv, ",議事録.pdf,application/pdf,application/x-dosexec\r\n"));
 	ck_assert_ptr_nonnull(strstr(csv, "\r\nパスワード付き ZIP,2\r\n"));
-	ck_assert_ptr_nonnull(strstr(csv, "\r\n到着から解除まで (中央値),9:00:01\r\n"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n到着から解放まで (中央値),9:00:01\r\n"));
 	g_free(csv);
 	mg_report_free(r);
 	r = gather_q("1970-01-01T00:00:00Z", "2026-03-10T00:00:00Z", 10, NULL, "Heuristics.Encrypted.Zip");
