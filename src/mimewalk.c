@@ -217,6 +217,20 @@ static bool is_encrypted_type(GMimeObject *obj, const char *type)
 	return true;
 }
 
+/* A text alternative that is not rendered is still scanned: the original
+ * may be released, and a virus there decides the message's fate. */
+static void scan_dropped(mg_walk *w, GMimePart *part, const char *path)
+{
+	GByteArray *bytes = mg_walk_decode(w, part);
+
+	if (!bytes) {
+		mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);
+		return;
+	}
+	mg_inspect_scan(w, path, NULL, bytes->data, bytes->len);
+	g_byte_array_free(bytes, TRUE);
+}
+
 static void walk_leaf(mg_walk *w, GMimeObject *obj, const char *path, walk_mode mode,
 		      GString *out)
 {
@@ -240,6 +254,8 @@ static void walk_leaf(mg_walk *w, GMimeObject *obj, const char *path, walk_mode 
 	} else if (!attachment && GMIME_IS_PART(obj) && mg_textpart_readable(obj)) {
 		if (mode == MODE_RENDER)
 			mg_textpart_render(w, GMIME_PART(obj), path, out);
+		else
+			scan_dropped(w, GMIME_PART(obj), path);
 	} else {
 		remove_leaf(w, obj, path, NULL);
 	}

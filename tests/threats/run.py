@@ -2,7 +2,8 @@
 """tests/threats/run.py - threat detection through `mugaika sanitize`.
 
 EICAR as a plain attachment (base64 and quoted-printable), inside a zip,
-inside a zip inside a forwarded message, and in the text body itself; a
+inside a zip inside a forwarded message, in the text body itself and in
+a text alternative that is not rendered; a
 password ZIP; a .pdf that is really an executable.  Each message is made
 here at run time (the tree never holds the EICAR string, which scanners on
 developer machines would flag) and run through the real CLI with the
@@ -86,6 +87,18 @@ def eicar_cases():
             ("zip in a forwarded message", m4), ("text body", m5)]
 
 
+def alternative_not_rendered(tmp):
+    """With html_mode = always_convert the HTML alternative is rendered and
+    the plain one dropped; the dropped one is scanned all the same."""
+    m = message("EICAR in the alternative not shown", "before\n" + EICAR.decode() + "\nafter\n")
+    m.add_alternative("<html><body><p>clean</p></body></html>", subtype="html")
+    rc, out, v = run(tmp, m, "html_mode = always_convert\n")
+    check("EICAR in the plain alternative not rendered: discarded (exit 1)",
+          rc == 1 and v.get("action") == "discard", "rc=%d action=%s" % (rc, v.get("action")))
+    check("EICAR in the plain alternative not rendered: detected",
+          any(n.startswith("Mugaika.Test.EICAR") for n in detected(v)), str(v.get("detections")))
+
+
 def main():
     if not os.access(MUGAIKA, os.X_OK):
         print("threats: skipped: no mugaika binary at", MUGAIKA)
@@ -108,6 +121,7 @@ def main():
         check("virus_action = quarantine_notify: notice delivered (exit 0)",
               rc == 0 and "ウイルスを検出しました" in text and "ウイルス: Mugaika.Test.EICAR" in text, text[-600:])
         check("quarantine_notify: the ID is in the notice", "保管ID: 20260101T000000Z-THREAT01" in text)
+        alternative_not_rendered(tmp)
         password_zip(tmp)
         disguised_exe(tmp)
         rc, out, v = run(tmp, message("plain"), "clamav_database = /nonexistent\n")
