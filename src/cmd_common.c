@@ -30,6 +30,7 @@
  *	GLib allocation; returned strings are the caller's.
  */
 #include "commands.h"
+#include "names.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -262,21 +263,7 @@ mg_cli_filter_arg(const char *verb, int c, const char *arg, time_t now,
 char *
 mg_cli_display(const char *s)
 {
-	char *valid = g_utf8_make_valid(s ? s : "", -1);
-	GString *o = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c == '\t' || c == '\n' || c == '\r')
-			g_string_append_c(o, ' ');
-		else if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
-			 g_unichar_type(c) == G_UNICODE_FORMAT)
-			g_string_append_c(o, '?');
-		else
-			g_string_append_unichar(o, c);
-	}
-	g_free(valid);
-	return g_string_free(o, FALSE);
+	return mg_display_line(s ? s : "");
 }
 
 void

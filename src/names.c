@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	char *mg_name_display(const char *name, size_t max_chars);
+ *	char *mg_display_line(const char *s);
  *	bool mg_name_suspicious(const char *name);
  *
  * DESCRIPTION
@@ -208,4 +209,23 @@ mg_name_suspicious(const char *name)
 
 	g_array_free(b.chars, TRUE);
 	return suspicious;
+}
+
+char *mg_display_line(const char *s)
+{
+	char *valid = g_utf8_make_valid(s, -1);
+	GString *o = g_string_sized_new(strlen(valid));
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (c == '\t' || c == '\n' || c == '\r')
+			g_string_append_c(o, ' ');
+		else if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
+			 g_unichar_type(c) == G_UNICODE_FORMAT)
+			g_string_append_c(o, '?');
+		else
+			g_string_append_unichar(o, c);
+	}
+	g_free(valid);
+	return g_string_free(o, FALSE);
 }

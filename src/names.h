@@ -24,6 +24,12 @@
 
 char *mg_name_display(const char *name, size_t max_chars);
 
+/* s (not NULL) as one safe line of valid UTF-8 for a terminal or a
+ * report: TAB and line breaks become spaces; control, line/paragraph
+ * separator and other invisible format characters (bidi) become '?'.
+ * Caller frees. */
+char *mg_display_line(const char *s);
+
 /* True when mg_name_display() had to neutralise something that could
  * mislead a reader: invalid UTF-8, control, bidi, zero-width or other
  * invisible characters, a path separator, leading dots, trailing dots or

@@ -50,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+
 #define DAY 86400
 #define MAX_MISMATCHES 100
 
@@ -212,23 +214,7 @@ static void local_day(time_t t, char out[11])
 /* s as one safe line (mg_cli_display's rules); NULL stays NULL. */
 static char *safe(const char *s)
 {
-	if (!s)
-		return NULL;
-	char *valid = g_utf8_make_valid(s, -1);
-	GString *o = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c == '\t' || c == '\n' || c == '\r')
-			g_string_append_c(o, ' ');
-		else if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
-			 g_unichar_type(c) == G_UNICODE_FORMAT)
-			g_string_append_c(o, '?');
-		else
-			g_string_append_unichar(o, c);
-	}
-	g_free(valid);
-	return g_string_free(o, FALSE);
+	return s ? mg_display_line(s) : NULL;
 }
 
 /* ---- queries ------------------------------------------------------------------ */
