@@ -271,7 +271,9 @@ printf 'old\n' > "$MG_TMP/out.csv"
 chmod 0600 "$MG_TMP/out.csv"
 mugp --format csv --output "$MG_TMP/out.csv"
 expect output-exit 0
-[ ! -s "$OUT" ] && cmp -s "$MG_TMP/out.csv" "$MG_TMP/stdout.csv"; result output-content
+# the same CSV, but for the time it was made (two runs may straddle a second)
+[ ! -s "$OUT" ] && ! diff "$MG_TMP/out.csv" "$MG_TMP/stdout.csv" | grep '^[<>]' |
+	grep -Ev '^[<>] (作成|made),' | grep -q .; result output-content
 [ "$(stat -c %a "$MG_TMP/out.csv")" = 640 ]; result output-mode
 [ "$(find "$MG_TMP" -maxdepth 1 -name 'out.csv.*' | wc -l)" -eq 0 ]; result output-no-temp
 mug --output "$MG_TMP/missing/dir/r.txt"
