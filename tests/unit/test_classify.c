@@ -1097,16 +1097,12 @@ zip_state_size(guint8 *z, size_t n, guint32 size)
 
 START_TEST(test_bomb_stated_sizes)
 {
-#ifdef __SANITIZE_ADDRESS__
-	/* fails only under ASan/UBSan, not yet understood: see the
-	 * issue #5 note */
-	return;
-#endif
 	/* a header that states 200 MB in a part of a few hundred bytes: a
 	 * bomb before anything is decompressed */
 	GBytes *zip = make_zip1("small.txt", "hello\n", 6);
 	gsize n;
-	guint8 *z = g_memdup2(g_bytes_get_data(zip, &n), n);
+	const void *data = g_bytes_get_data(zip, &n);
+	guint8 *z = g_memdup2(data, n);
 	zip_state_size(z, n, 200u * 1000 * 1000);
 	mg_classification *c = mg_classify(z, n, "stated.zip", NULL, NULL);
 	ASSERT_HAS(c, "archive_bomb");
