@@ -247,6 +247,14 @@ static const mg_setting settings[] = {
 	S_ENUM(scan_raw_message, "no", "no|yes", SEC_SCAN,
 	       "yes: the raw message as received is scanned as a whole too, "
 	       "besides each decoded part.  no: only the parts are scanned."),
+	S_ENUM(scan_cache, "yes", "no|yes", SEC_SCAN,
+	       "yes: libclamav remembers the parts it found clean (by MD5 and "
+	       "size) and does not scan the same bytes again until the next "
+	       "reload: a logo or a newsletter's attachment sent to many "
+	       "recipients costs one scan.  no: every part is scanned every "
+	       "time (for benchmarks that send the same messages again and "
+	       "again: with the cache they measure cache hits).  As clamd's "
+	       "DisableCache.  scanner = clamav only."),
 	S_PATH(scan_tmpdir, "/dev/shm", SEC_SCAN,
 	       "Directory in which libclamav makes a private directory for "
 	       "each scan (scanner = clamav) and writes what it unpacks while "

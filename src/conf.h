@@ -83,6 +83,7 @@ typedef struct mg_config {
 	unsigned scan_max_time;     /* seconds per scan (and for clamd's reply) */
 	int scan_heuristics_phishing; /* 0 no, 1 yes */
 	int scan_raw_message;       /* 0 no, 1 yes: scan the raw message too */
+	int scan_cache;             /* 0 no, 1 yes: libclamav's cache of clean parts */
 	char *scan_tmpdir;          /* libclamav's temporary files (scanner = clamav) */
 
 	/* attachments (classify.c, archive.c) */

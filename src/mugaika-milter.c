@@ -394,6 +394,7 @@ static bool scanner_settings_changed(const mg_config *a, const mg_config *b)
 	       a->scan_max_recursion != b->scan_max_recursion ||
 	       a->scan_max_files != b->scan_max_files || a->scan_max_time != b->scan_max_time ||
 	       a->scan_heuristics_phishing != b->scan_heuristics_phishing ||
+	       a->scan_cache != b->scan_cache ||
 	       strcmp(a->scan_tmpdir, b->scan_tmpdir) != 0;
 }
 

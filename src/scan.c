@@ -43,8 +43,9 @@
  *	warning.
  *
  *	libclamav's cache of clean files (by MD5 and size) stays on unless
- *	mg_scan_set_cache(false) was called before loading: benchmarks that
- *	replay the same messages turn it off, or they measure cache hits.
+ *	scan_cache = no or mg_scan_set_cache(false) was called before
+ *	loading: benchmarks that replay the same messages turn it off, or
+ *	they measure cache hits.
  *
  *	Scanning: the bytes are mapped (cl_fmap_open_memory, no copy) and
  *	scanned with every parser on and the heuristics for encrypted
@@ -492,7 +493,7 @@ clamav_load_engine(mg_scanner *s, const mg_config *cfg, char **err)
 	if (!set_limits(s->engine, cfg, err))
 		return false;
 	rc = cl_engine_set_str(s->engine, CL_ENGINE_TMPDIR, s->tmpdir);
-	if (rc == CL_SUCCESS && g_atomic_int_get(&cache_off))
+	if (rc == CL_SUCCESS && (!cfg->scan_cache || g_atomic_int_get(&cache_off)))
 		rc = cl_engine_set_num(s->engine, CL_ENGINE_DISABLE_CACHE, 1);
 	if (rc != CL_SUCCESS) {
 		*err = g_strdup_printf("scan_tmpdir: libclamav refuses %s: %s",
