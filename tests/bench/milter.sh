@@ -35,7 +35,7 @@
 # the directory with --keep).
 #
 # Scanning: a daemon that has the scanner setting gets scanner = clamav with
-# the project's test signatures (testdata/clamav: three signatures, so the
+# the project's test signatures (testdata/clamav: four signatures, so the
 # scan costs less than with the official database) and scan_cache = no
 # (the same messages come round again: with libclamav's cache of clean
 # parts the run would measure cache hits); --conf-extra FILE
@@ -208,6 +208,17 @@ EOF
 	exit 2
 }
 
+# wait_socket SOCKET TRIES: until SOCKET exists (0) or $started is gone or
+# TRIES tenths of a second have passed (1)
+wait_socket() {
+	for _ in $(seq "$2"); do
+		[ -S "$1" ] && return 0
+		kill -0 "$started" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_clamav: clamd on $clamav_db, then clamav-milter in front of it, in
 # one subshell (its pid in $started: the CPU of both is its tree's)
 start_clamav() {
@@ -253,11 +264,7 @@ EOF
 	) &
 	started=$!
 	pids="$pids $started"
-	for _ in $(seq 900); do
-		[ -S "$c/milter.sock" ] && return 0
-		kill -0 "$started" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_socket "$c/milter.sock" 900 && return 0
 	echo "bench: clamd + clamav-milter did not start:" >&2
 	cat "$c"/*.log "$c"/*.out >&2 2>/dev/null
 	exit 2
@@ -268,11 +275,7 @@ start_null() {
 	"$null" -p "unix:$dir/null.sock" 2> "$dir/null.log" &
 	started=$!
 	pids="$pids $started"
-	for _ in $(seq 200); do
-		[ -S "$dir/null.sock" ] && return 0
-		kill -0 "$started" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_socket "$dir/null.sock" 200 && return 0
 	echo "bench: null_milter did not start:" >&2
 	cat "$dir/null.log" >&2
 	exit 2

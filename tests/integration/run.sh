@@ -135,7 +135,8 @@ else
 fi
 # shellcheck disable=SC2046 # mailbox names
 mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot virus outbound outbound-virus concurrent spool-full spool-readonly \
-	inflight down
+	inflight down password-zip disguised-exe \
+	$(seq -f 'eicar-case%g' 12)   # 2b': as many as tests/threats/run.py has cases, or more
 
 # ---- the milter's quarantine on a small tmpfs, so it can fill up ---------------
 mkdir -p "$MGPF_QDIR"
@@ -332,6 +333,84 @@ if grep -q "virus=Mugaika.Test.EICAR" "$MGPF_MILTER_LOG"; then
 else
 	mg_fail virus/logged "no virus= on a summary line in $MGPF_MILTER_LOG"
 fi
+
+# ---- 2b'. every EICAR case of tests/threats/run.py through Postfix ------------------
+# The same messages as the CLI's threats test (made there, at run time):
+# each is accepted and discarded, nothing delivered, its original kept.
+python3 - "$MG_SRCDIR/tests/threats/run.py" "$T" <<'PY' > "$T/eicar-cases.list"
+import importlib.util, re, sys
+from email.policy import SMTP
+spec = importlib.util.spec_from_file_location("threats", sys.argv[1])
+threats = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(threats)
+for i, (name, msg) in enumerate(threats.eicar_cases(), 1):
+    path = "%s/eicar-case%d.eml" % (sys.argv[2], i)
+    open(path, "wb").write(msg.as_bytes(policy=SMTP))
+    print("eicar-case%d %s %s" % (i, path, re.sub(r"[^a-z0-9]+", "-", name.lower())))
+PY
+while read -r name file slug; do
+	mgpf_send "$name" "$file" || true
+	case "$MGPF_REPLY" in
+	2*) mg_pass "eicar-$slug/accepted-for-discard" ;;
+	*) mg_fail "eicar-$slug/accepted-for-discard" "reply to the data: '$MGPF_REPLY'" ;;
+	esac
+done < "$T/eicar-cases.list"
+mgpf_wait_queue_empty
+list_json
+while read -r name file slug; do
+	if [ "$(mgpf_count "$name")" -eq 0 ] && [ "$(kept_for "$name@$MGPF_DOMAIN")" -eq 1 ]; then
+		mg_pass "eicar-$slug/discarded-and-kept"
+	else
+		mg_fail "eicar-$slug/discarded-and-kept" \
+			"$(mgpf_count "$name") delivered, $(kept_for "$name@$MGPF_DOMAIN") kept"
+	fi
+done < "$T/eicar-cases.list"
+n=$(wc -l < "$T/eicar-cases.list")
+if [ "$(grep -c "virus=Mugaika.Test.EICAR" "$MGPF_MILTER_LOG")" -ge $((n + 1)) ]; then
+	mg_pass eicar-cases/logged
+else
+	mg_fail eicar-cases/logged "fewer than $((n + 1)) summary lines with virus= in $MGPF_MILTER_LOG"
+fi
+
+# ---- 2b''. a password ZIP and a disguised executable: delivered with a notice, kept ---
+python3 - "$MG_SRCDIR/tests/threats/run.py" "$T" <<'PY'
+import importlib.util, sys
+from email.policy import SMTP
+spec = importlib.util.spec_from_file_location("threats", sys.argv[1])
+threats = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(threats)
+m = threats.password_zip_message(sys.argv[2])
+if m is not None:
+    open(sys.argv[2] + "/password-zip.eml", "wb").write(m.as_bytes(policy=SMTP))
+open(sys.argv[2] + "/disguised-exe.eml", "wb").write(
+    threats.disguised_exe_message().as_bytes(policy=SMTP))
+PY
+for name in password-zip disguised-exe; do
+	if [ ! -f "$T/$name.eml" ]; then
+		mg_fail "$name/made" "zip(1) is not installed"
+		continue
+	fi
+	if mgpf_send "$name" "$T/$name.eml"; then
+		mg_pass "$name/accepted"
+	else
+		mg_fail "$name/accepted" "reply to the data: '$MGPF_REPLY'"
+	fi
+done
+mgpf_wait_delivered password-zip 1
+mgpf_wait_delivered disguised-exe 1
+mgpf_wait_queue_empty
+list_json
+for name in password-zip disguised-exe; do
+	[ -f "$T/$name.eml" ] || continue
+	f=$(mgpf_files "$name" | head -n 1)
+	if [ -n "$f" ] && grep -q '^X-Mugaika-Status:.*\(cannot_inspect\|suspicious\|banned\)' "$f" &&
+	   [ "$(kept_for "$name@$MGPF_DOMAIN")" -eq 1 ]; then
+		mg_pass "$name/notice-delivered-and-kept"
+	else
+		mg_fail "$name/notice-delivered-and-kept" "$(mgpf_count "$name") delivered" \
+			"(status: $( [ -n "$f" ] && grep '^X-Mugaika-Status:' "$f")), $(kept_for "$name@$MGPF_DOMAIN") kept"
+	fi
+done
 
 # ---- 2c. outgoing mail (the "submission" listener): scanned only ---------------------
 python3 - "$T/eicar.eml" "$T/outbound-virus.eml" <<'PY'

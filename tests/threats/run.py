@@ -83,8 +83,14 @@ def eicar_cases():
     m4 = message("Fwd: a zip inside a forwarded message")
     m4.add_attachment(inner)
     m5 = message("EICAR in the text", "before\n" + EICAR.decode() + "\nafter\n")
+    html = "<html><body><p>before</p><p>" + EICAR.decode() + "</p></body></html>"
+    m6 = message("EICAR in an HTML body")
+    m6.set_content(html, subtype="html")
+    m7 = message("EICAR in the HTML alternative")
+    m7.add_alternative(html, subtype="html")
     return [("attachment base64", m1), ("attachment quoted-printable", m2), ("zip", m3),
-            ("zip in a forwarded message", m4), ("text body", m5)]
+            ("zip in a forwarded message", m4), ("text body", m5), ("HTML body", m6),
+            ("HTML alternative", m7)]
 
 
 def alternative_not_rendered(tmp):
@@ -133,10 +139,11 @@ def main():
     return 1 if failed else 0
 
 
-def password_zip(tmp):
+def password_zip_message(tmp):
+    """A message with a ZipCrypto archive (made by zip(1) in tmp), or None
+    when zip is not installed.  Used by tests/integration/run.sh too."""
     if not shutil.which("zip"):
-        check("password ZIP (zip not installed)", False, "install zip")
-        return
+        return None
     src = os.path.join(tmp, "secret.txt")
     with open(src, "w") as f:
         f.write("confidential\n" * 20)
@@ -145,6 +152,14 @@ def password_zip(tmp):
     m = message("password zip")
     m.add_attachment(open(out, "rb").read(), maintype="application", subtype="zip",
                      filename="見積書.zip")
+    return m
+
+
+def password_zip(tmp):
+    m = password_zip_message(tmp)
+    if m is None:
+        check("password ZIP (zip not installed)", False, "install zip")
+        return
     rc, body, v = run(tmp, m)
     text = body.decode("utf-8", "replace")
     check("password ZIP: delivered with a notice (exit 0)", rc == 0 and v.get("action") == "deliver")
@@ -156,11 +171,16 @@ def password_zip(tmp):
     check("password ZIP: original kept", v.get("keep_original") is True)
 
 
-def disguised_exe(tmp):
+def disguised_exe_message():
+    """A PE executable named invoice.pdf.exe, declared application/pdf."""
     pe = b"MZ" + b"\x90" * 58 + b"\x80\x00\x00\x00" + b"\x00" * 64 + b"PE\x00\x00" + b"\x4c\x01" + b"\x00" * 200
     m = message("invoice")
     m.add_attachment(pe, maintype="application", subtype="pdf", filename="invoice.pdf.exe")
-    rc, body, v = run(tmp, m)
+    return m
+
+
+def disguised_exe(tmp):
+    rc, body, v = run(tmp, disguised_exe_message())
     r = (v.get("removed") or [{}])[0]
     check("invoice.pdf.exe: double extension and executable found",
           "double_extension" in r.get("findings", []) and "executable" in r.get("findings", []),
