@@ -428,9 +428,14 @@ static bool scanner_for(const mg_config *old, const mg_config *cfg, mg_scanner *
 		return true;
 	}
 	*sc = mg_scanner_load(cfg, &err);
-	if (*sc)
+	if (*sc) {
 		scanner_renewed(time(NULL));
-	else if (settings)
+		if (settings)
+			mg_log(MG_LOG_INFO, NULL, "scanner reloaded: new settings");
+		else
+			mg_log(MG_LOG_INFO, NULL, "scanner reloaded: %s changed",
+			       cfg->clamav_database);
+	} else if (settings)
 		mg_log(MG_LOG_ERR, NULL, "reload: scanner: %s", err);
 	else {
 		mg_log(MG_LOG_ERR, NULL, "reload: new signatures do not load, the loaded ones "

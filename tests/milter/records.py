@@ -37,7 +37,14 @@ for line in open(log_path, encoding="utf-8", errors="replace"):
 
 result("json-lines", len(js) == len(text) and len(js) > 20,
        "%d JSON lines, %d text lines" % (len(js), len(text)))
-pairs = list(zip(text, js))
+# paired by queue ID, in order: lines of messages on different connections
+# interleave (scanner_reload_load.lua); a queue ID used again is in order
+by_qid = {}
+for j in js:
+    by_qid.setdefault(j["queue_id"], []).append(j)
+pairs = [(t, by_qid[t[0]].pop(0) if by_qid.get(t[0]) else
+          {"queue_id": None, "id": None, "action": None, "size_in": -1, "size_out": -1})
+         for t in text]
 bad = [(t, j) for t, j in pairs
        if (t[0], t[1] if t[1] != "-" else None, t[2], int(t[3]), int(t[4])) !=
        (j["queue_id"], j["id"], j["action"], j["size_in"], j["size_out"])]

@@ -9,36 +9,22 @@ local T = dofile(SRCDIR .. "/tests/milter/lib/mt.lua")
 local dbdir = TMP .. "/clamav-copy"
 local start = #T.read(LOG)
 
-local function hex(s)
-	return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
-
 -- Puts NAME.ndb into the database the way freshclam does: written
 -- elsewhere, then renamed into place.
 local function install_signature(name, marker)
 	local tmp = TMP .. "/" .. name .. ".ndb"
 	local f = io.open(tmp, "wb")
-	f:write(name .. ":0:*:" .. hex(marker) .. "\n")
+	f:write(T.ndb_line(name, marker))
 	f:close()
 	T.check(os.rename(tmp, dbdir .. "/mugaika-reload.ndb"), "cannot install %s", name)
 end
 
 local function reloads()
-	local n = 0
-	for _ in T.read(LOG):sub(start + 1):gmatch(": scanner reloaded: ") do
-		n = n + 1
-	end
-	return n
+	return T.scanner_reloads(start)
 end
 
 local function wait_reload(before, what)
-	for _ = 1, 150 do
-		if reloads() > before then
-			return
-		end
-		mt.sleep(0.1)
-	end
-	T.fail("%s: no 'scanner reloaded' line", what)
+	T.wait_scanner_reload(start, before, what)
 end
 
 local function message(n, marker)

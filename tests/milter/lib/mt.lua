@@ -335,6 +335,33 @@ function T.check_kept(qid, msg)
 end
 
 -- Lines of the log from byte offset from on that report an error.
+-- How many "scanner reloaded" lines the log has after its first `from` bytes.
+function T.scanner_reloads(from)
+	local n = 0
+	for _ in T.read(LOG):sub(from + 1):gmatch(": scanner reloaded: ") do
+		n = n + 1
+	end
+	return n
+end
+
+-- Until the log has more than `before` such lines after `from` (15 s).
+function T.wait_scanner_reload(from, before, what)
+	for _ = 1, 150 do
+		if T.scanner_reloads(from) > before then
+			return
+		end
+		mt.sleep(0.1)
+	end
+	T.fail("%s: no 'scanner reloaded' line", what)
+end
+
+-- A .ndb signature line NAME:0:*:HEX that matches the text marker anywhere.
+function T.ndb_line(name, marker)
+	return name .. ":0:*:" .. (marker:gsub(".", function(c)
+		return string.format("%02x", c:byte())
+	end)) .. "\n"
+end
+
 function T.errors_since(from)
 	local errors = {}
 	for line in T.read(LOG):sub(from + 1):gmatch("(.-)\n") do
