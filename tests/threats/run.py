@@ -2,9 +2,10 @@
 """tests/threats/run.py - threat detection through `mugaika sanitize`.
 
 EICAR as a plain attachment (base64 and quoted-printable), inside a zip,
-inside a zip inside a forwarded message, in the text body itself and in
-a text alternative that is not rendered; a
-password ZIP; a .pdf that is really an executable.  Each message is made
+inside a zip inside a forwarded message, in the text body itself, in an
+HTML body and an HTML alternative, and in a text alternative that is not
+rendered; a password ZIP; a .pdf that is really an executable
+(tests/integration/run.sh sends the same messages through Postfix).  Each message is made
 here at run time (the tree never holds the EICAR string, which scanners on
 developer machines would flag) and run through the real CLI with the
 project's test signatures (testdata/clamav).  Prints one line per check and
