@@ -267,6 +267,10 @@ purge(mg_store *s, const mg_config *cfg, const char *reason, bool dry_run)
 		       res.originals->len == 1 ? "" : "s", po.retention_days,
 		       dry_run ? "would be removed" : "removed", res.rows, res.audit_rows,
 		       po.audit_retention_days, dry_run ? "would be removed" : "removed");
+	if (ok && res.stale_temps)
+		printf("purge%s: %u temporary file%s left by a crash %s\n",
+		       dry_run ? " (dry run)" : "", res.stale_temps,
+		       res.stale_temps == 1 ? "" : "s", dry_run ? "would be removed" : "removed");
 	mg_purge_result_clear(&res);
 	mg_audit_row_free(r);
 	g_free(err);

@@ -1612,9 +1612,10 @@ purge_index(mg_store *s, const mg_purge_opts *o, const char *cut_meta,
 		ok = store_fail(s, err, msg);
 	char *detail = g_strdup_printf("originals=%u rows=%" G_GUINT64_FORMAT " audit_rows=%"
 				       G_GINT64_FORMAT " retention_days=%u "
-				       "audit_retention_days=%u%s%s", res->originals->len,
-				       res->rows, res->audit_rows, o->retention_days,
-				       o->audit_retention_days, base ? " audit_base=" : "",
+				       "audit_retention_days=%u stale_temp_files=%u%s%s",
+				       res->originals->len, res->rows, res->audit_rows,
+				       o->retention_days, o->audit_retention_days,
+				       res->stale_temps, base ? " audit_base=" : "",
 				       base ? base : "");
 	mg_audit_set(&r->detail, detail);
 	g_free(detail);
@@ -1673,6 +1674,10 @@ mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
 	mg_qmeta_iso_utc(o->now - (time_t)o->retention_days * 86400, cut_orig);
 	mg_qmeta_iso_utc(o->now - (time_t)o->audit_retention_days * 86400, cut_meta);
 	bool ok = purge_candidates(s, cut_orig, res->originals, spools, err);
+	/* no write takes a day: older temporary files are a crash's */
+	if (ok)
+		res->stale_temps = mg_spool_sweep_temps(s->spool, o->now - 86400, o->dry_run,
+							&res->unlink_failures, err);
 	if (ok && o->dry_run) {
 		ok = purge_dry_run(s, cut_meta, cut_orig, res, err);
 	} else if (ok) {

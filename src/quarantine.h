@@ -293,12 +293,15 @@ typedef struct {
 	guint64 rows;           /* index rows removed (deleted ones, past audit retention) */
 	gint64 audit_rows;      /* audit rows pruned */
 	guint unlink_failures;  /* files that could not be removed (see *err) */
+	guint stale_temps;      /* temporary files a crash left, older than a day */
 } mg_purge_result;
 
 /* mugaika purge: the originals older than retention_days are deleted (as
  * mg_store_delete, status_by "purge"), then index rows of deleted
  * originals and audit rows older than audit_retention_days are removed
- * and r (action purge, the counts in its detail) appended.  res is the
+ * and r (action purge, the counts in its detail) appended; temporary files
+ * a crash left in the spool more than a day ago are removed too
+ * (mg_spool_sweep_temps).  res is the
  * caller's (mg_purge_result_clear).  False with *err on a failure; a file
  * that could not be removed is counted, named in *err, and the rest goes on. */
 bool mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,

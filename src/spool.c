@@ -10,6 +10,7 @@
  *	bool mg_spool_sync_day(sp, name, &err);
  *	bool mg_spool_read(sp, name, id, &meta, &raw, &len, &key_id, &err);
  *	bool mg_spool_unlink(sp, name, &err);
+ *	guint mg_spool_sweep_temps(sp, before, dry_run, &failed, &err);
  *
  * DESCRIPTION
  *	The file format, the layout and the key file are described in
@@ -28,7 +29,8 @@
  *	is created 0700 and its parent fsync'd before the file goes in.  Any
  *	failure removes what was written.  After a crash, a stray
  *	YYYYMMDD/.tmp-* file (or, before its directory sync, an ID file) may
- *	remain; it was never indexed and is safe to delete.
+ *	remain; it was never indexed and is safe to delete:
+ *	mg_spool_sweep_temps() (mugaika purge) removes the temporary ones.
  *
  *	Encryption streams in 64 KB chunks, so a large original is never
  *	held twice in memory while it is written.  Nonces are 96 random bits
@@ -46,6 +48,7 @@
  */
 #include "spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -831,4 +834,73 @@ mg_spool_unlink(mg_spool *sp, const char *name, char **err)
 		close(dfd);
 	g_free(day);
 	return ok;
+}
+
+/* Is entry name of day directory dfd a temporary file older than before? */
+static bool
+stale_temp(int dfd, const char *name, time_t before)
+{
+	struct stat st;
+
+	return strncmp(name, ".tmp-", 5) == 0 &&
+	       fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_mtime < before;
+}
+
+/* Directory name of the spool (not a symlink) to read, or NULL. */
+static DIR *
+open_dir(mg_spool *sp, const char *name)
+{
+	int fd = openat(sp->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/* Sweeps one day directory; counts as mg_spool_sweep_temps. */
+static guint
+sweep_day(mg_spool *sp, const char *day, time_t before, bool dry_run, guint *failed,
+	  char **err)
+{
+	DIR *d = open_dir(sp, day);
+	int dfd = d ? dirfd(d) : -1;
+	guint n = 0;
+
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!stale_temp(dfd, e->d_name, before))
+			continue;
+		if (dry_run || unlinkat(dfd, e->d_name, 0) == 0) {
+			n++;
+			continue;
+		}
+		int why = errno;
+		if (!(*failed)++ && err && !*err) {
+			char *name = g_strdup_printf("%s/%s", day, e->d_name);
+			fail_at(err, sp, name, "cannot remove", why);
+			g_free(name);
+		}
+	}
+	if (n && !dry_run)
+		fsync(dfd);
+	closedir(d);
+	return n;
+}
+
+guint
+mg_spool_sweep_temps(mg_spool *sp, time_t before, bool dry_run, guint *failed, char **err)
+{
+	DIR *d = open_dir(sp, ".");
+	guint n = 0;
+
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strlen(e->d_name) == DAY_LEN && strspn(e->d_name, "0123456789") == DAY_LEN)
+			n += sweep_day(sp, e->d_name, before, dry_run, failed, err);
+	closedir(d);
+	return n;
 }

@@ -43,6 +43,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define MG_SPOOL_MAGIC "MUGAIKA-ORIGINAL 1"
 #define MG_SPOOL_KEY_ID_MAX 32
@@ -89,5 +90,12 @@ bool mg_spool_read(mg_spool *sp, const char *name, const char *id,
 
 /* Removes a file written by mg_spool_write and syncs its directory. */
 bool mg_spool_unlink(mg_spool *sp, const char *name, char **err);
+
+/* Temporary files a crash left behind (YYYYMMDD/.tmp-*, regular files
+ * last changed before `before`; never an original, never indexed):
+ * removed unless dry_run.  Returns how many were (or would be) removed;
+ * *failed counts those that could not be, the first named in *err. */
+guint mg_spool_sweep_temps(mg_spool *sp, time_t before, bool dry_run, guint *failed,
+			   char **err);
 
 #endif

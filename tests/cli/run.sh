@@ -365,14 +365,25 @@ expect delete-matching-needs-filter 64 "needs at least one filter"
 # ---- purge --------------------------------------------------------------------------------
 mug audit export
 rows_before=$(lines)
+# what a crash leaves: a temporary file of two days ago, and one being written now
+day=$(dirname "$(find "$Q/spool" -name "$JA")")
+printf 'half an original' > "$day/.tmp-20200101T000000Z-CRASHED1-abcdef"
+touch -d '2 days ago' "$day/.tmp-20200101T000000Z-CRASHED1-abcdef"
+printf 'being written' > "$day/.tmp-$JA-inflight"
 mug purge --dry-run
 expect purge-dry-run 0 "2 originals older than 90 days would be removed; 1 index rows and 3 audit rows"
+grep -q "1 temporary file left by a crash would be removed" "$OUT" &&
+	[ -e "$day/.tmp-20200101T000000Z-CRASHED1-abcdef" ]; result purge-dry-run-temp-counted
 mug list
 has_id "$OLD" && has_id "$ANCIENT"; result purge-dry-run-kept
 old_file=$(find "$Q/spool" -name "$OLD")
 mug purge
 expect purge 0 "2 originals older than 90 days removed; 1 index rows and 3 audit rows"
 [ -n "$old_file" ] && [ ! -e "$old_file" ]; result purge-file-gone
+grep -q "1 temporary file left by a crash removed" "$OUT" &&
+	[ ! -e "$day/.tmp-20200101T000000Z-CRASHED1-abcdef" ] &&
+	[ -e "$day/.tmp-$JA-inflight" ]; result purge-stale-temp-gone-fresh-kept
+rm -f "$day/.tmp-$JA-inflight"
 mug list --status deleted
 has_id "$OLD"; result purge-row-kept
 mug show "$ANCIENT"
@@ -381,6 +392,7 @@ mug audit export
 [ "$(lines)" -eq $((rows_before - 3 + 1)) ]; result purge-audit-kept
 mug audit list --action purge
 grep -q "audit_base=3:" "$OUT"; result purge-base-recorded
+grep -q "stale_temp_files=1" "$OUT"; result purge-temp-count-audited
 mug audit verify
 expect purge-chain-intact 0 "rows intact"
 mug show "$JA"
