@@ -40,7 +40,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "verdict.h"
+#include "json.h"
 
 /* ---- settings ---------------------------------------------------------------- */
 
@@ -269,27 +269,22 @@ mg_cli_display(const char *s)
 void
 mg_cli_json_field(GString *o, const char *key, const char *value)
 {
-	g_string_append_printf(o, ", \"%s\": ", key);
-	if (!value) {
-		g_string_append(o, "null");
-		return;
-	}
-	char *valid = g_utf8_make_valid(value, -1);
-	mg_json_string(o, valid);
+	char *valid = value ? g_utf8_make_valid(value, -1) : NULL;
+
+	mg_json_str(o, MG_JSON_NEXT, key, valid);
 	g_free(valid);
 }
 
 void
 mg_cli_json_array(GString *o, const char *key, char **items)
 {
-	g_string_append_printf(o, ", \"%s\": [", key);
-	for (int i = 0; items && items[i]; i++) {
-		char *valid = g_utf8_make_valid(items[i], -1);
-		g_string_append(o, i ? ", " : "");
-		mg_json_string(o, valid);
-		g_free(valid);
-	}
-	g_string_append_c(o, ']');
+	guint n = items ? g_strv_length(items) : 0;
+	char **valid = g_new0(char *, n + 1);
+
+	for (guint i = 0; i < n; i++)
+		valid[i] = g_utf8_make_valid(items[i], -1);
+	mg_json_strv(o, MG_JSON_NEXT, key, valid);
+	g_strfreev(valid);
 }
 
 int

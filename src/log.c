@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "verdict.h"
+#include "json.h"
 
 #define LINE_MAX_BYTES 2000
 #define JSON_LINE_MAX_BYTES 8000
@@ -183,50 +183,31 @@ static void log_summary_text(const mg_summary *s)
 	g_string_free(line, TRUE);
 }
 
-static void json_key(GString *o, const char *key)
-{
-	if (o->len > 1)
-		g_string_append_c(o, ',');
-	mg_json_string(o, key);
-	g_string_append_c(o, ':');
-}
-
-/* "key":"value", or "key":null */
-static void json_str(GString *o, const char *key, const char *value)
-{
-	json_key(o, key);
-	if (value)
-		mg_json_string(o, value);
-	else
-		g_string_append(o, "null");
-}
-
 static void json_time(GString *o, const char *key, time_t t)
 {
 	char buf[32];
 	struct tm tm;
 
 	if (t > 0 && gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		json_str(o, key, buf);
+		mg_json_str(o, MG_JSON_TIGHT, key, buf);
 	else
-		json_str(o, key, NULL);
+		mg_json_str(o, MG_JSON_TIGHT, key, NULL);
 }
 
-/* "key":["a","b"] from "a,b" (NULL or "": []). */
+/* ,"key":["a","b"] from "a,b" (NULL or "": []). */
 static void json_names(GString *o, const char *key, const char *names)
 {
 	char **v = g_strsplit(names ? names : "", ",", -1);
+	guint n = 0;
 
-	json_key(o, key);
-	g_string_append_c(o, '[');
-	for (guint i = 0, n = 0; v[i]; i++) {
-		if (!*v[i])
-			continue;
-		if (n++)
-			g_string_append_c(o, ',');
-		mg_json_string(o, v[i]);
+	for (guint i = 0; v[i]; i++) {
+		if (*v[i])
+			v[n++] = v[i];
+		else
+			g_free(v[i]);
 	}
-	g_string_append_c(o, ']');
+	v[n] = NULL;
+	mg_json_strv(o, MG_JSON_TIGHT, key, v);
 	g_strfreev(v);
 }
 
@@ -234,37 +215,32 @@ static void json_rcpts(GString *o, const GPtrArray *rcpts)
 {
 	guint n = rcpts ? rcpts->len : 0;
 
-	json_key(o, "rcpts");
-	g_string_append_c(o, '[');
-	for (guint i = 0; i < n && i < JSON_MAX_RCPTS; i++) {
-		if (i)
-			g_string_append_c(o, ',');
-		mg_json_string(o, g_ptr_array_index(rcpts, i));
-	}
-	g_string_append_printf(o, "],\"rcpt_count\":%u", n);
+	mg_json_strings(o, MG_JSON_TIGHT, "rcpts", rcpts ? (char *const *)rcpts->pdata : NULL,
+			MIN(n, JSON_MAX_RCPTS));
+	mg_json_u64(o, MG_JSON_TIGHT, "rcpt_count", n);
 }
 
 char *mg_summary_json(const mg_summary *s)
 {
 	GString *o = g_string_new("{");
 
-	json_str(o, "queue_id", s->qid);
-	json_str(o, "id", s->id);
+	mg_json_str(o, MG_JSON_TIGHT_FIRST, "queue_id", s->qid);
+	mg_json_str(o, MG_JSON_TIGHT, "id", s->id);
 	json_time(o, "time", s->at);
-	json_str(o, "action", s->action);
-	json_str(o, "outcome", s->outcome);
-	json_str(o, "direction", s->direction);
+	mg_json_str(o, MG_JSON_TIGHT, "action", s->action);
+	mg_json_str(o, MG_JSON_TIGHT, "outcome", s->outcome);
+	mg_json_str(o, MG_JSON_TIGHT, "direction", s->direction);
 	json_names(o, "reasons", s->reasons);
 	g_string_append_printf(o, ",\"removed\":%u,\"kept\":%s,\"size_in\":%zu,"
 			       "\"size_out\":%zu,\"ms\":%ld", s->removed,
 			       s->kept ? "true" : "false", s->in, s->out, s->ms);
-	json_str(o, "error", s->error);
+	mg_json_str(o, MG_JSON_TIGHT, "error", s->error);
 	json_names(o, "virus", s->virus);
 	json_names(o, "suspicious", s->suspicious);
-	json_str(o, "mail_from", s->mail_from);
+	mg_json_str(o, MG_JSON_TIGHT, "mail_from", s->mail_from);
 	json_rcpts(o, s->rcpts);
-	json_str(o, "client_addr", s->client_addr);
-	json_key(o, "signatures");
+	mg_json_str(o, MG_JSON_TIGHT, "client_addr", s->client_addr);
+	mg_json_key(o, MG_JSON_TIGHT, "signatures");
 	if (s->sig_version) {
 		g_string_append_printf(o, "{\"version\":%u", s->sig_version);
 		json_time(o, "built", s->sig_time);

@@ -37,7 +37,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "verdict.h"
+#include "json.h"
 
 #define MAX_COLS 16
 #define TEXT_CELL_MAX 60
@@ -699,58 +699,16 @@ char *mg_report_csv(const mg_report *r, mg_report_lang lang)
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void jkey(GString *o, bool first, const char *key)
-{
-	g_string_append(o, first ? "" : ", ");
-	mg_json_string(o, key);
-	g_string_append(o, ": ");
-}
-
-static void jstr(GString *o, bool first, const char *key, const char *v)
-{
-	jkey(o, first, key);
-	if (v)
-		mg_json_string(o, v);
-	else
-		g_string_append(o, "null");
-}
-
-static void ju64(GString *o, bool first, const char *key, guint64 v)
-{
-	jkey(o, first, key);
-	g_string_append_printf(o, "%" G_GUINT64_FORMAT, v);
-}
-
-/* v, or null when v < 0 */
-static void ji64(GString *o, bool first, const char *key, gint64 v)
-{
-	jkey(o, first, key);
-	if (v < 0)
-		g_string_append(o, "null");
-	else
-		g_string_append_printf(o, "%" G_GINT64_FORMAT, v);
-}
-
-static void jstrings(GString *o, const char *key, const GPtrArray *a)
-{
-	jkey(o, false, key);
-	g_string_append_c(o, '[');
-	for (guint i = 0; i < a->len; i++) {
-		g_string_append(o, i ? ", " : "");
-		mg_json_string(o, g_ptr_array_index(a, i));
-	}
-	g_string_append_c(o, ']');
-}
-
 /* ,\n  "key": [{"name": key, "count": n}, ...] */
 static void jcounts(GString *o, const char *key, const char *name, const GPtrArray *a)
 {
-	g_string_append_printf(o, ",\n  \"%s\": [", key);
+	mg_json_key(o, MG_JSON_LINE, key);
+	g_string_append_c(o, '[');
 	for (guint i = 0; i < a->len; i++) {
 		const mg_report_count *c = g_ptr_array_index(a, i);
 		g_string_append(o, i ? ",\n    {" : "\n    {");
-		jstr(o, true, name, c->key);
-		ju64(o, false, "count", c->count);
+		mg_json_str(o, MG_JSON_FIRST, name, c->key);
+		mg_json_u64(o, MG_JSON_NEXT, "count", c->count);
 		g_string_append_c(o, '}');
 	}
 	g_string_append_c(o, ']');
@@ -760,10 +718,10 @@ static void json_outcomes(GString *o, const guint64 *n, guint64 in, guint64 out,
 			  guint64 total)
 {
 	for (int i = 0; i < MG_OC_COUNT; i++)
-		ju64(o, false, mg_outcome_name(i), n[i]);
-	ju64(o, false, "inbound", in);
-	ju64(o, false, "outbound", out);
-	ju64(o, false, "total", total);
+		mg_json_u64(o, MG_JSON_NEXT, mg_outcome_name(i), n[i]);
+	mg_json_u64(o, MG_JSON_NEXT, "inbound", in);
+	mg_json_u64(o, MG_JSON_NEXT, "outbound", out);
+	mg_json_u64(o, MG_JSON_NEXT, "total", total);
 }
 
 static void json_head(GString *o, const mg_report *r)
@@ -771,30 +729,29 @@ static void json_head(GString *o, const mg_report *r)
 	g_string_append(o, "{\"report\": ");
 	mg_json_string(o, r->incident ? "incident" : "period");
 	g_string_append(o, ",\n  \"period\": {");
-	jstr(o, true, "since", r->since_text);
-	jstr(o, false, "until", r->until_text);
-	ju64(o, false, "days", r->days->len);
+	mg_json_str(o, MG_JSON_FIRST, "since", r->since_text);
+	mg_json_str(o, MG_JSON_NEXT, "until", r->until_text);
+	mg_json_u64(o, MG_JSON_NEXT, "days", r->days->len);
 	g_string_append(o, "},\n  ");
-	jstr(o, true, "made", r->made_text);
-	jstr(o, false, "host", r->hostname);
-	g_string_append(o, ", \"traffic_records\": ");
-	g_string_append(o, r->no_traffic ? "false" : "true");
+	mg_json_str(o, MG_JSON_FIRST, "made", r->made_text);
+	mg_json_str(o, MG_JSON_NEXT, "host", r->hostname);
+	mg_json_bool(o, MG_JSON_NEXT, "traffic_records", !r->no_traffic);
 }
 
 static void json_days(GString *o, const mg_report *r)
 {
 	g_string_append(o, ",\n  \"totals\": {");
-	ju64(o, true, "bytes_in", r->bytes_in);
+	mg_json_u64(o, MG_JSON_FIRST, "bytes_in", r->bytes_in);
 	json_outcomes(o, r->n, r->inbound, r->outbound, r->total);
 	g_string_append(o, "},\n  \"days\": [");
 	for (guint i = 0; i < r->days->len; i++) {
 		const mg_report_day *d = g_ptr_array_index(r->days, i);
 		g_string_append(o, i ? ",\n    {" : "\n    {");
-		jstr(o, true, "day", d->day);
+		mg_json_str(o, MG_JSON_FIRST, "day", d->day);
 		json_outcomes(o, d->n, d->inbound, d->outbound, d->total);
-		ji64(o, false, "sig_age_min", d->sig_age_min);
-		ji64(o, false, "sig_age_max", d->sig_age_max);
-		ji64(o, false, "sig_version_max", version(d->sig_version_max));
+		mg_json_i64_or_null(o, MG_JSON_NEXT, "sig_age_min", d->sig_age_min);
+		mg_json_i64_or_null(o, MG_JSON_NEXT, "sig_age_max", d->sig_age_max);
+		mg_json_i64_or_null(o, MG_JSON_NEXT, "sig_version_max", version(d->sig_version_max));
 		g_string_append_c(o, '}');
 	}
 	g_string_append_c(o, ']');
@@ -802,15 +759,17 @@ static void json_days(GString *o, const mg_report *r)
 
 static void json_detections(GString *o, const char *key, const GPtrArray *a)
 {
-	g_string_append_printf(o, ",\n  \"%s\": [", key);
+	mg_json_key(o, MG_JSON_LINE, key);
+	g_string_append_c(o, '[');
 	for (guint i = 0; i < a->len; i++) {
 		const mg_report_detection *d = g_ptr_array_index(a, i);
 		g_string_append(o, i ? ",\n    {" : "\n    {");
-		jstr(o, true, "name", d->name);
-		ju64(o, false, "messages", d->messages);
-		jstr(o, false, "first", d->first);
-		jstr(o, false, "last", d->last);
-		jstrings(o, "rcpts", d->rcpts);
+		mg_json_str(o, MG_JSON_FIRST, "name", d->name);
+		mg_json_u64(o, MG_JSON_NEXT, "messages", d->messages);
+		mg_json_str(o, MG_JSON_NEXT, "first", d->first);
+		mg_json_str(o, MG_JSON_NEXT, "last", d->last);
+		mg_json_strings(o, MG_JSON_NEXT, "rcpts", (char *const *)d->rcpts->pdata,
+				d->rcpts->len);
 		g_string_append_c(o, '}');
 	}
 	g_string_append_c(o, ']');
@@ -819,8 +778,8 @@ static void json_detections(GString *o, const char *key, const GPtrArray *a)
 static void json_removed(GString *o, const mg_report *r)
 {
 	g_string_append(o, ",\n  \"removed\": {");
-	ju64(o, true, "parts", r->removed_parts);
-	ju64(o, false, "mismatch_count", r->mismatch_count);
+	mg_json_u64(o, MG_JSON_FIRST, "parts", r->removed_parts);
+	mg_json_u64(o, MG_JSON_NEXT, "mismatch_count", r->mismatch_count);
 	g_string_append(o, "}");
 	jcounts(o, "removed_by_type", "type", r->removed_by_type);
 	jcounts(o, "removed_by_extension", "extension", r->removed_by_ext);
@@ -828,11 +787,11 @@ static void json_removed(GString *o, const mg_report *r)
 	for (guint i = 0; i < r->mismatches->len; i++) {
 		const mg_report_mismatch *m = g_ptr_array_index(r->mismatches, i);
 		g_string_append(o, i ? ",\n    {" : "\n    {");
-		jstr(o, true, "time", m->time);
-		jstr(o, false, "id", m->id);
-		jstr(o, false, "filename", m->filename);
-		jstr(o, false, "declared", m->declared);
-		jstr(o, false, "true_type", m->true_type);
+		mg_json_str(o, MG_JSON_FIRST, "time", m->time);
+		mg_json_str(o, MG_JSON_NEXT, "id", m->id);
+		mg_json_str(o, MG_JSON_NEXT, "filename", m->filename);
+		mg_json_str(o, MG_JSON_NEXT, "declared", m->declared);
+		mg_json_str(o, MG_JSON_NEXT, "true_type", m->true_type);
 		g_string_append_c(o, '}');
 	}
 	g_string_append_c(o, ']');
@@ -843,45 +802,45 @@ static void json_rest(GString *o, const mg_report *r)
 	const mg_report_releases *rel = &r->releases;
 
 	g_string_append(o, ",\n  \"cannot_inspect\": {");
-	ju64(o, true, "messages", r->cannot_inspect_messages);
+	mg_json_u64(o, MG_JSON_FIRST, "messages", r->cannot_inspect_messages);
 	g_string_append(o, "}");
 	jcounts(o, "cannot_inspect_by_kind", "kind", r->cannot_inspect);
 	jcounts(o, "top_sender_domains", "domain", r->top_sender_domains);
 	jcounts(o, "top_recipients", "rcpt", r->top_rcpts);
 	g_string_append(o, ",\n  \"releases\": {");
-	ju64(o, true, "rcpts", rel->count);
-	ju64(o, false, "messages", rel->messages);
-	ji64(o, false, "median_seconds", rel->median_s);
-	ji64(o, false, "p90_seconds", rel->p90_s);
-	ji64(o, false, "max_seconds", rel->max_s);
+	mg_json_u64(o, MG_JSON_FIRST, "rcpts", rel->count);
+	mg_json_u64(o, MG_JSON_NEXT, "messages", rel->messages);
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "median_seconds", rel->median_s);
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "p90_seconds", rel->p90_s);
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "max_seconds", rel->max_s);
 	g_string_append(o, "}");
 	jcounts(o, "releases_by_operator", "operator", rel->by_operator);
 	g_string_append(o, ",\n  \"signatures\": {");
-	ji64(o, true, "age_days_min", r->sig_age_min);
-	ji64(o, false, "age_days_max", r->sig_age_max);
-	ji64(o, false, "version_min", version(r->sig_version_min));
-	ji64(o, false, "version_max", version(r->sig_version_max));
+	mg_json_i64_or_null(o, MG_JSON_FIRST, "age_days_min", r->sig_age_min);
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "age_days_max", r->sig_age_max);
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "version_min", version(r->sig_version_min));
+	mg_json_i64_or_null(o, MG_JSON_NEXT, "version_max", version(r->sig_version_max));
 	g_string_append(o, "}");
 }
 
 static void json_hit(GString *o, const mg_report_hit *h)
 {
-	jstr(o, true, "id", h->id);
-	jstr(o, false, "time", h->time);
-	jstr(o, false, "mail_from", h->mail_from);
-	jstr(o, false, "from", h->from_hdr);
-	jstr(o, false, "subject", h->subject);
-	jstr(o, false, "client_addr", h->client_addr);
-	jstr(o, false, "action", h->action);
-	jstr(o, false, "status", h->status);
-	jstr(o, false, "matched", h->matched);
+	mg_json_str(o, MG_JSON_FIRST, "id", h->id);
+	mg_json_str(o, MG_JSON_NEXT, "time", h->time);
+	mg_json_str(o, MG_JSON_NEXT, "mail_from", h->mail_from);
+	mg_json_str(o, MG_JSON_NEXT, "from", h->from_hdr);
+	mg_json_str(o, MG_JSON_NEXT, "subject", h->subject);
+	mg_json_str(o, MG_JSON_NEXT, "client_addr", h->client_addr);
+	mg_json_str(o, MG_JSON_NEXT, "action", h->action);
+	mg_json_str(o, MG_JSON_NEXT, "status", h->status);
+	mg_json_str(o, MG_JSON_NEXT, "matched", h->matched);
 	g_string_append(o, ", \"rcpts\": [");
 	for (guint k = 0; k < h->rcpts->len; k++) {
 		const mg_report_rcpt *x = g_ptr_array_index(h->rcpts, k);
 		g_string_append(o, k ? ", {" : "{");
-		jstr(o, true, "rcpt", x->rcpt);
-		jstr(o, false, "released_at", x->released_at);
-		jstr(o, false, "released_by", x->released_by);
+		mg_json_str(o, MG_JSON_FIRST, "rcpt", x->rcpt);
+		mg_json_str(o, MG_JSON_NEXT, "released_at", x->released_at);
+		mg_json_str(o, MG_JSON_NEXT, "released_by", x->released_by);
 		g_string_append_c(o, '}');
 	}
 	g_string_append_c(o, ']');
@@ -890,8 +849,8 @@ static void json_hit(GString *o, const mg_report_hit *h)
 static void json_hits(GString *o, const mg_report *r)
 {
 	g_string_append(o, ",\n  \"query\": {");
-	jstr(o, true, "sha256", r->q.sha256);
-	jstr(o, false, "virus", r->q.virus);
+	mg_json_str(o, MG_JSON_FIRST, "sha256", r->q.sha256);
+	mg_json_str(o, MG_JSON_NEXT, "virus", r->q.virus);
 	g_string_append(o, "},\n  \"hits\": [");
 	for (guint i = 0; i < r->hits->len; i++) {
 		g_string_append(o, i ? ",\n    {" : "\n    {");

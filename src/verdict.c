@@ -197,63 +197,31 @@ char *mg_verdict_status_header(const mg_verdict *v)
 	return g_string_free(s, FALSE);
 }
 
-void mg_json_string(GString *out, const char *s)
-{
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':  g_string_append(out, "\\\""); break;
-		case '\\': g_string_append(out, "\\\\"); break;
-		case '\n': g_string_append(out, "\\n"); break;
-		case '\r': g_string_append(out, "\\r"); break;
-		case '\t': g_string_append(out, "\\t"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
-		}
-	}
-	g_string_append_c(out, '"');
-}
-
-static void json_key(GString *o, const char *key)
-{
-	g_string_append(o, ",\n  ");
-	mg_json_string(o, key);
-	g_string_append(o, ": ");
-}
-
-static void json_str_field(GString *o, const char *key, const char *val)
-{
-	json_key(o, key);
-	if (val)
-		mg_json_string(o, val);
-	else
-		g_string_append(o, "null");
-}
-
-/* ', "key": "value"' or ', "key": null'. */
-static void json_opt_string(GString *o, const char *key, const char *value)
-{
-	g_string_append(o, ", ");
-	mg_json_string(o, key);
-	g_string_append(o, ": ");
-	if (value)
-		mg_json_string(o, value);
-	else
-		g_string_append(o, "null");
-}
-
 static void json_detection(GString *o, const void *item)
 {
 	const mg_detection *d = item;
 
 	g_string_append(o, "{\"part\": ");
 	mg_json_string(o, d->part);
-	json_opt_string(o, "filename", d->filename);
-	json_opt_string(o, "name", d->name);
+	mg_json_str(o, MG_JSON_NEXT, "filename", d->filename);
+	mg_json_str(o, MG_JSON_NEXT, "name", d->name);
 	g_string_append_printf(o, ", \"kind\": \"%s\"}", d->virus ? "virus" : "suspicious");
+}
+
+/* "members": [{"name": ..., "size": n, "encrypted": false}, ...] */
+static void json_members(GString *o, const GPtrArray *members)
+{
+	mg_json_key(o, MG_JSON_NEXT, "members");
+	g_string_append_c(o, '[');
+	for (guint i = 0; members && i < members->len; i++) {
+		const mg_removed_member *m = members->pdata[i];
+		g_string_append(o, i ? ", {\"name\": " : "{\"name\": ");
+		mg_json_string(o, m->name);
+		mg_json_u64(o, MG_JSON_NEXT, "size", m->size);
+		mg_json_bool(o, MG_JSON_NEXT, "encrypted", m->encrypted);
+		g_string_append_c(o, '}');
+	}
+	g_string_append_c(o, ']');
 }
 
 static void json_removed(GString *o, const void *item)
@@ -262,49 +230,26 @@ static void json_removed(GString *o, const void *item)
 
 	g_string_append(o, "{\"part\": ");
 	mg_json_string(o, r->part);
-	g_string_append(o, ", \"filename\": ");
-	if (r->filename)
-		mg_json_string(o, r->filename);
-	else
-		g_string_append(o, "null");
-	g_string_append(o, ", \"content_type\": ");
+	mg_json_str(o, MG_JSON_NEXT, "filename", r->filename);
+	mg_json_key(o, MG_JSON_NEXT, "content_type");
 	mg_json_string(o, r->content_type);
-	g_string_append(o, ", \"disposition\": ");
-	if (r->disposition)
-		mg_json_string(o, r->disposition);
-	else
-		g_string_append(o, "null");
-	g_string_append_printf(o, ", \"size\": %zu, \"sha256\": ", r->size);
-	if (r->sha256[0])
-		mg_json_string(o, r->sha256);
-	else
-		g_string_append(o, "null");
-	g_string_append(o, ", \"why\": ");
+	mg_json_str(o, MG_JSON_NEXT, "disposition", r->disposition);
+	mg_json_u64(o, MG_JSON_NEXT, "size", r->size);
+	mg_json_str(o, MG_JSON_NEXT, "sha256", r->sha256[0] ? r->sha256 : NULL);
+	mg_json_key(o, MG_JSON_NEXT, "why");
 	mg_json_string(o, r->why);
-	json_opt_string(o, "true_type", r->true_type);
-	json_opt_string(o, "detection", r->detection);
-	g_string_append(o, ", \"findings\": [");
-	for (char **f = r->findings; f && *f; f++) {
-		if (f != r->findings)
-			g_string_append(o, ", ");
-		mg_json_string(o, *f);
-	}
-	g_string_append(o, "], \"members\": [");
-	for (guint i = 0; r->members && i < r->members->len; i++) {
-		const mg_removed_member *m = r->members->pdata[i];
-		g_string_append(o, i ? ", {\"name\": " : "{\"name\": ");
-		mg_json_string(o, m->name);
-		g_string_append_printf(o, ", \"size\": %" G_GUINT64_FORMAT ", \"encrypted\": %s}",
-				       m->size, m->encrypted ? "true" : "false");
-	}
-	g_string_append(o, "]}");
+	mg_json_str(o, MG_JSON_NEXT, "true_type", r->true_type);
+	mg_json_str(o, MG_JSON_NEXT, "detection", r->detection);
+	mg_json_strv(o, MG_JSON_NEXT, "findings", r->findings);
+	json_members(o, r->members);
+	g_string_append_c(o, '}');
 }
 
 static void json_reasons(GString *o, const mg_verdict *v)
 {
 	bool first = true;
 
-	json_key(o, "reasons");
+	mg_json_key(o, MG_JSON_LINE, "reasons");
 	g_string_append_c(o, '[');
 	for (unsigned i = 0; i < MG_REASON_COUNT; i++) {
 		if (!(v->reasons & (1u << i)))
@@ -322,7 +267,7 @@ typedef void (*json_item_fn)(GString *o, const void *item);
 /* "key": [ item, item ] with one item per line. */
 static void json_array(GString *o, const char *key, const GPtrArray *a, json_item_fn item)
 {
-	json_key(o, key);
+	mg_json_key(o, MG_JSON_LINE, key);
 	g_string_append_c(o, '[');
 	for (guint i = 0; i < a->len; i++) {
 		g_string_append(o, i ? ",\n    " : "\n    ");
@@ -351,8 +296,7 @@ static void json_lists(GString *o, const mg_verdict *v)
 	json_array(o, "detections", v->detections, json_detection);
 	json_array(o, "limits", v->limits, json_limit);
 	json_array(o, "warnings", v->warnings, json_warning);
-	json_key(o, "warnings_dropped");
-	g_string_append_printf(o, "%u", v->warnings_dropped);
+	mg_json_u64(o, MG_JSON_LINE, "warnings_dropped", v->warnings_dropped);
 }
 
 char *mg_verdict_to_json(const mg_verdict *v)
@@ -364,17 +308,15 @@ char *mg_verdict_to_json(const mg_verdict *v)
 	if (gmtime_r(&v->now, &tm))
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	g_string_append_printf(o, "{\n  \"version\": %d", v->version);
-	json_str_field(o, "id", v->id);
-	json_str_field(o, "time", when);
-	json_str_field(o, "action", mg_action_name(v->action));
+	mg_json_str(o, MG_JSON_LINE, "id", v->id);
+	mg_json_str(o, MG_JSON_LINE, "time", when);
+	mg_json_str(o, MG_JSON_LINE, "action", mg_action_name(v->action));
 	json_reasons(o, v);
-	json_key(o, "keep_original");
-	g_string_append(o, v->keep_original ? "true" : "false");
-	json_key(o, "changed");
-	g_string_append(o, v->changed ? "true" : "false");
-	json_str_field(o, "output_charset", v->output_charset);
-	json_str_field(o, "from", v->from);
-	json_str_field(o, "subject", v->subject);
+	mg_json_bool(o, MG_JSON_LINE, "keep_original", v->keep_original);
+	mg_json_bool(o, MG_JSON_LINE, "changed", v->changed);
+	mg_json_str(o, MG_JSON_LINE, "output_charset", v->output_charset);
+	mg_json_str(o, MG_JSON_LINE, "from", v->from);
+	mg_json_str(o, MG_JSON_LINE, "subject", v->subject);
 	g_string_append_printf(o, ",\n  \"input_bytes\": %zu,\n  \"output_bytes\": %zu,\n"
 			       "  \"parts\": %u,\n  \"text_parts\": %u,\n  \"html_parts\": %u,\n"
 			       "  \"links\": %u,\n  \"links_mismatch\": %u,\n  \"replacements\": %zu",

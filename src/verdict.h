@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "json.h"   /* mg_json_string, for the files that use it through here */
+
 #define MG_VERDICT_VERSION 1
 
 /* What happens to the whole message. */
@@ -138,8 +140,5 @@ char *mg_verdict_reasons_string(const mg_verdict *v);
 char *mg_verdict_status_header(const mg_verdict *v);
 /* JSON object, "version" first, newline-terminated; caller frees. */
 char *mg_verdict_to_json(const mg_verdict *v);
-
-/* JSON string escaping into a GString (quotes included). */
-void mg_json_string(GString *out, const char *s);
 
 #endif
