@@ -5,8 +5,8 @@
  *	int mg_cmd_delete(int argc, char **argv);
  *	int mg_cmd_purge(int argc, char **argv);
  *
- *	mugaika delete [--config FILE] [--reason TEXT] ID...
- *	mugaika delete [--config FILE] [--reason TEXT] [--dry-run] --matching
+ *	mugaika delete [--config FILE] [--reason TEXT] [--scrub] ID...
+ *	mugaika delete [--config FILE] [--reason TEXT] [--scrub] [--dry-run] --matching
  *		       [--since T] [--until T] [--from ADDR] [--to ADDR]
  *		       [--subject TEXT] [--with-reason R] [--status S]
  *	mugaika purge [--config FILE] [--reason TEXT] [--dry-run]
@@ -19,9 +19,12 @@
  *	here is the operator's note).  Targeted removal: mail that carried a
  *	マイナンバー, say, found by sender, subject and time.  Each original
  *	gets its own audit row, whose detail records the filters.  The index
- *	row stays (for audit_retention_days).  --dry-run prints the matches
- *	as list does and removes nothing.  Output: "ID<TAB>deleted" per
- *	original.
+ *	row stays (for audit_retention_days); with --scrub its Subject and
+ *	From header fields are blanked in the same transaction
+ *	(mg_store_delete_scrub; also for an original deleted earlier), and
+ *	the audit detail says "scrubbed".  --dry-run prints the matches as
+ *	list does and removes nothing.  Output: "ID<TAB>deleted" per
+ *	original ("ID<TAB>deleted, scrubbed").
  *
  *	purge removes the originals received more than retention_days ago,
  *	then the index rows of removed originals and the audit rows older
@@ -43,7 +46,7 @@
 
 typedef struct {
 	const char *config, *reason;
-	bool matching, dry_run;
+	bool matching, dry_run, scrub;
 	mg_store_filter filter;
 	GString *filters;       /* the filters as given, for the audit detail */
 } delete_opts;
@@ -51,8 +54,9 @@ typedef struct {
 static void
 delete_usage(FILE *f)
 {
-	fputs("usage: mugaika delete [--config FILE] [--reason TEXT] ID...\n"
-	      "       mugaika delete [--config FILE] [--reason TEXT] [--dry-run] --matching\n"
+	fputs("usage: mugaika delete [--config FILE] [--reason TEXT] [--scrub] ID...\n"
+	      "       mugaika delete [--config FILE] [--reason TEXT] [--scrub] [--dry-run]\n"
+	      "                      --matching"
 	      "                      [--since T] [--until T] [--from ADDR] [--to ADDR]\n"
 	      "                      [--subject TEXT] [--with-reason R] [--status S]\n", f);
 }
@@ -72,6 +76,7 @@ delete_option(int c, delete_opts *o, time_t now, const struct option *longopts, 
 	case 'N': o->reason = optarg; return -1;
 	case 'm': o->matching = true; return -1;
 	case 'n': o->dry_run = true; return -1;
+	case 's': o->scrub = true; return -1;
 	case 'h': delete_usage(stdout); return EX_OK;
 	default: delete_usage(stderr); return EX_USAGE;
 	}
@@ -86,6 +91,7 @@ parse_delete(int argc, char **argv, delete_opts *o, int *first)
 		{ "reason", required_argument, NULL, 'N' },
 		{ "matching", no_argument, NULL, 'm' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "scrub", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		MG_CLI_FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -122,13 +128,15 @@ delete_one(mg_store *s, const delete_opts *o, const char *id)
 	int rc = EX_OK;
 
 	mg_audit_set(&r->reason, o->reason);
-	if (o->matching) {
-		char *detail = g_strdup_printf("matching %s", o->filters->str);
+	if (o->matching || o->scrub) {
+		char *detail = g_strdup_printf("%s%s%s", o->matching ? "matching " : "",
+					       o->matching ? o->filters->str : "",
+					       !o->scrub ? "" : o->matching ? " scrubbed" : "scrubbed");
 		mg_audit_set(&r->detail, detail);
 		g_free(detail);
 	}
-	if (mg_store_delete(s, id, r, &err))
-		printf("%s\tdeleted\n", id);
+	if (o->scrub ? mg_store_delete_scrub(s, id, r, &err) : mg_store_delete(s, id, r, &err))
+		printf("%s\tdeleted%s\n", id, o->scrub ? ", scrubbed" : "");
 	else {
 		fprintf(stderr, "mugaika delete: %s\n", err);
 		rc = strstr(err, "marked deleted") ? EX_IOERR : EX_NOINPUT;

@@ -24,6 +24,7 @@
  *	bool mg_store_audit_verify(s, head, &check, &err);
  *	bool mg_store_mark_released(s, id, rcpts, n, row, &err);
  *	bool mg_store_delete(s, id, row, &err);
+ *	bool mg_store_delete_scrub(s, id, row, &err);
  *	bool mg_store_purge(s, opts, &result, row, &err);
  *	bool mg_store_get_stats(s, &stats, &err);
  *
@@ -1503,29 +1504,64 @@ remove_file(mg_store *s, const char *id, const char *spool, char **err)
 	return false;
 }
 
-bool
-mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err)
+/* In a write transaction: the index row of id says no more than its
+ * envelope (mg_store_delete_scrub). */
+static bool
+scrub_row(mg_store *s, const char *id, char **err)
+{
+	return exec_text(s, "UPDATE messages SET subject = NULL, from_hdr = NULL WHERE id = ?1",
+			 id, NULL, NULL, NULL, err);
+}
+
+/* An original deleted earlier: scrubbed now (with r), if asked. */
+static bool
+scrub_deleted(mg_store *s, const char *id, mg_audit_row *r, char **err)
+{
+	bool began = begin_write(s, err);
+	bool ok = began && scrub_row(s, id, err);
+
+	return began && finish_write(s, ok, r, err);
+}
+
+static bool
+delete_original(mg_store *s, const char *id, bool scrub, mg_audit_row *r, char **err)
 {
 	char *spool = NULL, *status = NULL, now[32], *who = mg_audit_operator(r);
 	bool ok = mg_store_id_valid(id) ? spool_of(s, id, &spool, &status, err)
 					: store_fail(s, err, g_strdup("not a quarantine ID"));
+	bool gone = ok && strcmp(status, "deleted") == 0;
 
 	mg_qmeta_iso_utc(time(NULL), now);
-	if (ok && strcmp(status, "deleted") == 0)
-		ok = spool_file_exists(s, spool)
-			? remove_file(s, id, spool, err)	/* finishing an earlier delete */
-			: store_fail(s, err, g_strdup_printf("%s: already deleted", id));
+	if (gone && spool_file_exists(s, spool))
+		ok = (!scrub || scrub_deleted(s, id, r, err)) &&
+		     remove_file(s, id, spool, err);	/* finishing an earlier delete */
+	else if (gone)
+		ok = scrub ? scrub_deleted(s, id, r, err)
+			   : store_fail(s, err, g_strdup_printf("%s: already deleted", id));
 	else if (ok) {
 		bool began = begin_write(s, err);
 		ok = began && exec_text(s, "UPDATE messages SET status = 'deleted', status_at ="
 					" ?1, status_by = ?2 WHERE id = ?3", now, who, id, NULL,
 					err);
+		ok = ok && (!scrub || scrub_row(s, id, err));
 		ok = began && finish_write(s, ok, r, err) && remove_file(s, id, spool, err);
 	}
 	g_free(who);
 	g_free(spool);
 	g_free(status);
 	return ok;
+}
+
+bool
+mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err)
+{
+	return delete_original(s, id, false, r, err);
+}
+
+bool
+mg_store_delete_scrub(mg_store *s, const char *id, mg_audit_row *r, char **err)
+{
+	return delete_original(s, id, true, r, err);
 }
 
 /* ---- purge --------------------------------------------------------------------- */

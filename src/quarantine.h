@@ -281,6 +281,13 @@ bool mg_store_mark_released(mg_store *s, const char *id, char *const *rcpts,
  * *err after the commit means the file is still there: run it again. */
 bool mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err);
 
+/* mg_store_delete that also scrubs the index row: its Subject and From
+ * header fields (what a message says of itself, where personal data
+ * hides) become NULL in the same transaction; the envelope, sizes and
+ * hashes stay.  An original already deleted is scrubbed (with r) and not
+ * an error. */
+bool mg_store_delete_scrub(mg_store *s, const char *id, mg_audit_row *r, char **err);
+
 typedef struct {
 	time_t now;
 	unsigned retention_days;        /* originals older than this go */

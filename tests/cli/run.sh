@@ -361,6 +361,17 @@ grep -q "	delete	ok	$MYNUM	.*マイナンバー記載のため削除	matching su
 	grep -q "	delete	ok	$KANA	.*誤送信" "$OUT"; result delete-audited
 mug delete --matching
 expect delete-matching-needs-filter 64 "needs at least one filter"
+mug show "$MYNUM"
+grep -q "^Subject:.*マイナンバー" "$OUT"; result scrub-subject-there-before
+mug delete --scrub --reason "件名に個人番号" "$MYNUM"
+expect scrub-after-delete 0 "^$MYNUM	deleted, scrubbed\$"
+mug show "$MYNUM"
+grep -q "^Subject: *-$" "$OUT" && grep -q "^From: *-$" "$OUT" &&
+	grep -q "^Sender: *<citizen@example.com>" "$OUT"; result scrub-subject-and-from-gone-envelope-kept
+mug audit list --id "$MYNUM" --action delete
+grep -q "	delete	ok	$MYNUM	.*件名に個人番号	scrubbed" "$OUT"; result scrub-audited
+mug audit verify
+expect scrub-chain-intact 0 "rows intact"
 
 # ---- purge --------------------------------------------------------------------------------
 mug audit export
