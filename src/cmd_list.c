@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "json.h"
 #include "quarantine.h"
 #include "verdict.h"
 

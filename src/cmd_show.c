@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "charset.h"
+#include "json.h"
 #include "verdict.h"
 
 #define HEADER_SCAN_MAX (1024 * 1024)

@@ -46,6 +46,7 @@
 #include <sys/statvfs.h>
 #include <sysexits.h>
 
+#include "json.h"
 #include "verdict.h"
 
 #define DAY 86400

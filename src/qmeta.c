@@ -54,6 +54,7 @@
 #include <openssl/evp.h>
 
 #include "charset.h"
+#include "json.h"
 #include "verdict.h"
 
 #define HEADER_SCAN_MAX (1024 * 1024)

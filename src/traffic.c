@@ -16,6 +16,7 @@
  */
 #include "traffic.h"
 
+#include "json.h"
 #include "qmeta.h"
 #include "verdict.h"
 

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "json.h"
+
 #define MG_MAX_WARNINGS 100
 
 static const char *const reason_names[MG_REASON_COUNT] = {

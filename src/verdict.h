@@ -16,8 +16,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "json.h"   /* mg_json_string, for the files that use it through here */
-
 #define MG_VERDICT_VERSION 1
 
 /* What happens to the whole message. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "json.h"
 #include "notice.h"
 #include "verdict.h"
 
