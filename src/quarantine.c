@@ -1,7 +1,9 @@
 /*
  * quarantine.c - the store of kept originals: the SQLite index, and
- * keeping an original from start to end.  The files themselves are
- * spool.c's; IDs, retry keys and the metadata JSON are qmeta.c's.
+ * keeping an original from start to end; finding and reading what is
+ * kept.  The files themselves are spool.c's; IDs, retry keys and the
+ * metadata JSON are qmeta.c's; the helpdesk's details, changes, purge
+ * and stats are quarantine_admin.c's.
  *
  * SYNOPSIS
  *	mg_store *mg_store_open(cfg, &err);  mg_store_open_readonly(cfg, &err);
@@ -13,20 +15,12 @@
  *	void mg_store_keep_finish(w, jobs, n);
  *	bool mg_keep_job_result(j, &err);  void mg_keep_job_free(j);
  *	unsigned mg_store_note_failure(s, key);
+ *	bool mg_store_add_traffic(s, rows, n, &err);
  *	GPtrArray *mg_store_list(s, limit, &err);
+ *	GPtrArray *mg_store_find(s, filter, &err);
  *	bool mg_store_read(s, id, &raw, &len, &meta, &err);
  *	const char *mg_store_last_error(s);  mg_store_set_busy_timeout(s, ms);
- *	int mg_store_schema(s);
- *	GPtrArray *mg_store_find(s, filter, &err);
- *	mg_kept_detail *mg_store_detail(s, id, &err);  mg_kept_detail_free(d);
- *	bool mg_store_audit(s, row, &err);
- *	GPtrArray *mg_store_audit_rows(s, filter, &err);
- *	bool mg_store_audit_verify(s, head, &check, &err);
- *	bool mg_store_mark_released(s, id, rcpts, n, row, &err);
- *	bool mg_store_delete(s, id, row, &err);
- *	bool mg_store_delete_scrub(s, id, row, &err);
- *	bool mg_store_purge(s, opts, &result, row, &err);
- *	bool mg_store_get_stats(s, &stats, &err);
+ *	sqlite3 *mg_store_sqlite(s);
  *
  * DESCRIPTION
  *	The contract of each function is in quarantine.h.  mg_store_keep is
@@ -73,15 +67,13 @@
  *	  by the first writable open; its rows are kept as they are.
  *	Times are UTC text, which sorts and works with SQLite's date functions.
  *
- *	Status changes (release, delete, purge) and their audit rows are
- *	written in one BEGIN IMMEDIATE transaction; the head of the audit
- *	chain is announced (syslog) after the commit.  Files are removed only
- *	after the commit that marks them deleted, so an index row never
- *	points at a missing file without saying so.
- *
  *	Text filters of mg_store_find compare mg_fold() forms: the SQL
  *	function registered on every connection that maps text to its NFKC
  *	form, case-folded.
+ *
+ *	struct mg_store and the helpers that quarantine_admin.c uses too
+ *	(mg_qs_*: failing, preparing, running, beginning a write, reading a
+ *	messages row) are declared in quarantine_priv.h.
  *
  * DIAGNOSTICS
  *	Failures return false/NULL/0 with a sentence in *err (where there is
@@ -91,15 +83,13 @@
  * MEMORY
  *	GLib allocation; out-of-memory aborts.
  */
-#include "quarantine.h"
+#include "quarantine_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "qmeta.h"
 #include "spool.h"
@@ -108,14 +98,7 @@
 #define RETRY_WINDOW_DAYS 7	/* how long a client may retry (Postfix: 5 days) */
 #define LEGACY_RECHECK_US (G_USEC_PER_SEC * 600)
 
-/* Statements prepared once per store (SQLITE_PREPARE_PERSISTENT) and reset
- * after each use: the write side runs them for every message. */
-enum {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_LOOKUP_RETRY, ST_ID_IN_USE, ST_VERDICT, ST_INSERT_MESSAGE, ST_INSERT_RCPT,
-	ST_NOTE_FAILURE, ST_OLDEST_KEY, ST_FAILED_BEFORE, ST_COUNT
-};
-
+/* The SQL of the cached statements (quarantine_priv.h). */
 static const char *const cached_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -147,21 +130,6 @@ static const char *const cached_sql[ST_COUNT] = {
 			  "SELECT retry_key FROM failures WHERE last_seen >= ?1 AND "
 			  "substr(retry_key, 1, 3) != '" MG_QMETA_KEY_PREFIX "'",
 	[ST_FAILED_BEFORE] = "SELECT 1 FROM failures WHERE retry_key = ?1",
-};
-
-struct mg_store {
-	sqlite3 *db;
-	mg_spool *spool;
-	char *db_path;
-	char *spool_dir;	/* quarantine_dir, for removing empty day directories */
-	char *audit_socket;	/* audit_syslog_socket */
-	int schema;		/* version of the index as opened */
-	bool readonly;
-	char *last_error;
-	sqlite3_stmt *cached[ST_COUNT];	/* NULL until first used */
-	bool sync_normal;	/* synchronous = NORMAL for now (not FULL) */
-	bool legacy_keys;	/* retry keys before version 3 may still be retried */
-	gint64 legacy_checked;	/* when that was found out (monotonic), 0: never */
 };
 
 /* What goes into one messages row. */
@@ -228,9 +196,8 @@ G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == MG_STORE_SCHEMA_VERSION);
 
 /* ---- errors -------------------------------------------------------------- */
 
-/* Records msg (taken) as the last error and copies it to *err. */
-static bool
-store_fail(mg_store *s, char **err, char *msg)
+bool
+mg_qs_fail(mg_store *s, char **err, char *msg)
 {
 	g_free(s->last_error);
 	s->last_error = msg;
@@ -242,7 +209,7 @@ store_fail(mg_store *s, char **err, char *msg)
 static bool
 db_fail(mg_store *s, char **err, const char *what)
 {
-	return store_fail(s, err, g_strdup_printf("quarantine_db %s: %s: %s", s->db_path,
+	return mg_qs_fail(s, err, g_strdup_printf("quarantine_db %s: %s: %s", s->db_path,
 						  what, sqlite3_errmsg(s->db)));
 }
 
@@ -254,23 +221,8 @@ mg_store_last_error(mg_store *s)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	return g_strdup((const char *)sqlite3_column_text(st, i));
-}
-
-static void
-bind_str(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static sqlite3_stmt *
-prepare(mg_store *s, const char *sql, char **err)
+sqlite3_stmt *
+mg_qs_prepare(mg_store *s, const char *sql, char **err)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -325,9 +277,8 @@ exec_cached(mg_store *s, int which, const char *what, char **err)
 	return st && run_cached(s, st, what, err);
 }
 
-/* Steps st to the end and finalizes it. */
-static bool
-run(mg_store *s, sqlite3_stmt *st, const char *what, char **err)
+bool
+mg_qs_run(mg_store *s, sqlite3_stmt *st, const char *what, char **err)
 {
 	int rc;
 
@@ -338,8 +289,8 @@ run(mg_store *s, sqlite3_stmt *st, const char *what, char **err)
 	return ok;
 }
 
-static bool
-exec(mg_store *s, const char *sql, const char *what, char **err)
+bool
+mg_qs_exec(mg_store *s, const char *sql, const char *what, char **err)
 {
 	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
 	       db_fail(s, err, what);
@@ -414,7 +365,7 @@ open_db(mg_store *s, char **err)
 		    SQLITE_OPEN_NOFOLLOW;
 
 	if (s->readonly && !g_file_test(s->db_path, G_FILE_TEST_EXISTS))
-		return store_fail(s, err, g_strdup_printf("quarantine_db %s: does not "
+		return mg_qs_fail(s, err, g_strdup_printf("quarantine_db %s: does not "
 							  "exist (nothing kept yet?)",
 							  s->db_path));
 	if (sqlite3_open_v2(s->db_path, &s->db, flags, NULL) != SQLITE_OK)
@@ -425,24 +376,25 @@ open_db(mg_store *s, char **err)
 				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 				       sql_fold, NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(s, err, "cannot set up");
-	if (!exec(s, "PRAGMA foreign_keys = ON", "cannot set up", err))
+	if (!mg_qs_exec(s, "PRAGMA foreign_keys = ON", "cannot set up", err))
 		return false;
 	if (s->readonly)
 		return true;
-	sqlite3_stmt *st = prepare(s, "PRAGMA journal_mode = WAL", err);
+	sqlite3_stmt *st = mg_qs_prepare(s, "PRAGMA journal_mode = WAL", err);
 	bool wal = st && sqlite3_step(st) == SQLITE_ROW &&
 		   g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
 	sqlite3_finalize(st);
 	if (!wal)
 		return db_fail(s, err, "cannot switch to WAL mode");
-	return exec(s, "PRAGMA synchronous = FULL", "cannot set up", err);
+	return mg_qs_exec(s, "PRAGMA synchronous = FULL", "cannot set up", err);
 }
 
 /* The highest schema version applied; -1 with *err on failure. */
 static int
 schema_version(mg_store *s, char **err)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT coalesce(max(version), 0) FROM schema_version", err);
+	sqlite3_stmt *st = mg_qs_prepare(s, "SELECT coalesce(max(version), 0) FROM "
+					 "schema_version", err);
 	int v = -1;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -457,7 +409,7 @@ static bool
 version_known(mg_store *s, int v, char **err)
 {
 	if (v > MG_STORE_SCHEMA_VERSION)
-		return store_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
+		return mg_qs_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
 							  "version %d; this mugaika knows "
 							  "up to %d: use a newer mugaika",
 							  s->db_path, v,
@@ -491,26 +443,27 @@ migrate(mg_store *s, char **err)
 
 	if (schema_current(s))
 		return true;
-	bool ok = exec(s, "BEGIN IMMEDIATE", "cannot lock", err);
+	bool ok = mg_qs_exec(s, "BEGIN IMMEDIATE", "cannot lock", err);
 	if (!ok)
 		return false;
-	ok = exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
-		  " version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
-		  "cannot create the schema", err);
+	ok = mg_qs_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+			" version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
+			"cannot create the schema", err);
 	int v = ok ? schema_version(s, err) : -1;
 	ok = ok && version_known(s, v, err);
 	mg_qmeta_iso_utc(time(NULL), now);
 	for (int i = v; ok && i < MG_STORE_SCHEMA_VERSION; i++) {
-		ok = exec(s, migrations[i], "cannot create the schema", err);
-		sqlite3_stmt *st = ok ? prepare(s, "INSERT INTO schema_version VALUES (?1, ?2)", err)
+		ok = mg_qs_exec(s, migrations[i], "cannot create the schema", err);
+		sqlite3_stmt *st = ok ? mg_qs_prepare(s, "INSERT INTO schema_version "
+						      "VALUES (?1, ?2)", err)
 				      : NULL;
 		if (st) {
 			sqlite3_bind_int(st, 1, i + 1);
-			bind_str(st, 2, now);
+			mg_qs_bind_str(st, 2, now);
 		}
-		ok = ok && st && run(s, st, "cannot record the schema version", err);
+		ok = ok && st && mg_qs_run(s, st, "cannot record the schema version", err);
 	}
-	ok = ok && exec(s, "COMMIT", "cannot commit the schema", err);
+	ok = ok && mg_qs_exec(s, "COMMIT", "cannot commit the schema", err);
 	if (!ok)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->schema = ok ? MG_STORE_SCHEMA_VERSION : s->schema;
@@ -524,7 +477,7 @@ check_schema(mg_store *s, char **err)
 	int v = schema_version(s, err);
 
 	if (v == 0)
-		return store_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
+		return mg_qs_fail(s, err, g_strdup_printf("quarantine_db %s: has schema "
 							  "version 0, older than %d: start "
 							  "mugaika-milter once to upgrade it",
 							  s->db_path, MG_STORE_SCHEMA_VERSION));
@@ -593,6 +546,12 @@ mg_store_set_busy_timeout(mg_store *s, unsigned ms)
 	sqlite3_busy_timeout(s->db, (int)MIN(ms, (unsigned)G_MAXINT));
 }
 
+sqlite3 *
+mg_store_sqlite(mg_store *s)
+{
+	return s->db;
+}
+
 /* ---- retries and failures ------------------------------------------------ */
 
 /* *id = the first live message with this retry key, or NULL. */
@@ -604,10 +563,10 @@ lookup_retry(mg_store *s, const char *key, char **id, char **err)
 	*id = NULL;
 	if (!st)
 		return false;
-	bind_str(st, 1, key);
+	mg_qs_bind_str(st, 1, key);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*id = col_dup(st, 0);
+		*id = mg_qs_col_dup(st, 0);
 	return cached_done(s, st, rc, "cannot look up a retry", err);
 }
 
@@ -637,7 +596,7 @@ legacy_keys(mg_store *s)
 	if (!st)
 		return false;
 	mg_qmeta_iso_utc(time(NULL) - RETRY_WINDOW_DAYS * 86400, cutoff);
-	bind_str(st, 1, cutoff);
+	mg_qs_bind_str(st, 1, cutoff);
 	bool legacy = false;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -656,7 +615,7 @@ failed_before(mg_store *s, const char *key)
 
 	if (!st)
 		return false;
-	bind_str(st, 1, key);
+	mg_qs_bind_str(st, 1, key);
 	int rc = sqlite3_step(st);
 	cached_done(s, st, rc, "cannot look up a failure", NULL);
 	return rc == SQLITE_ROW;
@@ -687,15 +646,15 @@ mg_store_note_failure(mg_store *s, const char *retry_key)
 	unsigned count = 0;
 
 	if (s->readonly) {
-		store_fail(s, NULL, g_strdup("the quarantine is open read-only"));
+		mg_qs_fail(s, NULL, g_strdup("the quarantine is open read-only"));
 		return 0;
 	}
 	sqlite3_stmt *st = cached(s, ST_NOTE_FAILURE, NULL);
 	if (!st)
 		return 0;
 	mg_qmeta_iso_utc(time(NULL), now);
-	bind_str(st, 1, retry_key ? retry_key : "");
-	bind_str(st, 2, now);
+	mg_qs_bind_str(st, 1, retry_key ? retry_key : "");
+	mg_qs_bind_str(st, 2, now);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		count = (unsigned)sqlite3_column_int64(st, 0);
@@ -725,14 +684,14 @@ verdict_fields(mg_store *s, new_row *r, char **err)
 
 	if (!st)
 		return false;
-	bind_str(st, 1, r->m.verdict);
+	mg_qs_bind_str(st, 1, r->m.verdict);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		r->m.verdict_valid = sqlite3_column_int(st, 0) == 1;
-		r->action = col_dup(st, 1);
-		r->reasons = col_dup(st, 2);
-		r->subject = col_dup(st, 3);
-		r->from_hdr = col_dup(st, 4);
+		r->action = mg_qs_col_dup(st, 1);
+		r->reasons = mg_qs_col_dup(st, 2);
+		r->subject = mg_qs_col_dup(st, 3);
+		r->from_hdr = mg_qs_col_dup(st, 4);
 	}
 	return cached_done(s, st, rc, "cannot read the verdict", err);
 }
@@ -788,12 +747,12 @@ insert_message(mg_store *s, const new_row *r, char **err)
 		r->subject, r->from_hdr,
 	};
 	for (int i = 0; i < (int)G_N_ELEMENTS(text); i++)
-		bind_str(st, i + 1, text[i]);
+		mg_qs_bind_str(st, i + 1, text[i]);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->m.size);
 	const char *more[] = { r->sha256, r->m.retry_key, r->m.verdict, r->reasons,
 			       r->action, r->spool, r->key_id };
 	for (int i = 0; i < (int)G_N_ELEMENTS(more); i++)
-		bind_str(st, i + 12, more[i]);
+		mg_qs_bind_str(st, i + 12, more[i]);
 	return run_cached(s, st, "cannot index the original", err);
 }
 
@@ -808,9 +767,9 @@ insert_rcpts(mg_store *s, const new_row *r, char **err)
 		ok = st != NULL;
 		if (ok) {
 			const char *rcpt = g_ptr_array_index(rcpts, i);
-			bind_str(st, 1, r->m.id);
+			mg_qs_bind_str(st, 1, r->m.id);
 			sqlite3_bind_int(st, 2, (int)i + 1);
-			bind_str(st, 3, rcpt ? rcpt : "");
+			mg_qs_bind_str(st, 3, rcpt ? rcpt : "");
 			ok = run_cached(s, st, "cannot index a recipient", err);
 		}
 	}
@@ -824,7 +783,7 @@ id_in_use(mg_store *s, const char *id, bool *used, char **err)
 
 	if (!st)
 		return false;
-	bind_str(st, 1, id);
+	mg_qs_bind_str(st, 1, id);
 	int rc = sqlite3_step(st);
 	*used = rc == SQLITE_ROW;
 	return cached_done(s, st, rc, "cannot look up an ID", err);
@@ -840,15 +799,15 @@ keep_precheck(mg_store *s, const char *id, const char *retry_key, bool *done,
 
 	*done = false;
 	if (s->readonly)
-		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
+		return mg_qs_fail(s, err, g_strdup("the quarantine is open read-only"));
 	if (!mg_store_id_valid(id)) {
 		char *shown = g_strescape(id ? id : "(null)", NULL);
-		store_fail(s, err, g_strdup_printf("'%.60s' is not a quarantine ID", shown));
+		mg_qs_fail(s, err, g_strdup_printf("'%.60s' is not a quarantine ID", shown));
 		g_free(shown);
 		return false;
 	}
 	if (!retry_key || !*retry_key)
-		return store_fail(s, err, g_strdup("no retry key given"));
+		return mg_qs_fail(s, err, g_strdup("no retry key given"));
 	if (!lookup_retry(s, retry_key, &prev, err))
 		return false;
 	*done = prev && strcmp(prev, id) == 0;
@@ -858,7 +817,7 @@ keep_precheck(mg_store *s, const char *id, const char *retry_key, bool *done,
 	if (!id_in_use(s, id, &used, err))
 		return false;
 	if (used)
-		return store_fail(s, err, g_strdup_printf("ID %s is already used for "
+		return mg_qs_fail(s, err, g_strdup_printf("ID %s is already used for "
 							  "another message", id));
 	return true;
 }
@@ -900,7 +859,7 @@ mg_store_keep_begin(mg_store *s, const mg_keep_req *q, bool *done, char **err)
 	j->r.spool = ok ? mg_spool_place(s->spool, q->id, meta, strlen(meta), q->raw,
 					 q->len, &msg) : NULL;
 	if (ok && !j->r.spool)
-		ok = store_fail(s, err, msg);
+		ok = mg_qs_fail(s, err, msg);
 	j->r.key_id = mg_spool_current_key(s->spool);
 	g_free(meta);
 	if (!ok)
@@ -916,11 +875,18 @@ set_synchronous(mg_store *s, bool full, char **err)
 {
 	if (s->sync_normal != full)
 		return true;
-	if (!exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-		  "cannot set synchronous", err))
+	if (!mg_qs_exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+			"cannot set synchronous", err))
 		return false;
 	s->sync_normal = !full;
 	return true;
+}
+
+bool
+mg_qs_begin(mg_store *s, char **err)
+{
+	return set_synchronous(s, true, err) &&
+	       exec_cached(s, ST_BEGIN, "cannot lock the index", err);
 }
 
 static void
@@ -949,7 +915,7 @@ sync_days(mg_store *w, mg_keep_job *const *jobs, guint n)
 		for (guint k = i; k < n; k++)	/* all of that directory fail */
 			if (!jobs[k]->error && strncmp(jobs[k]->r.spool, j->r.spool, 9) == 0)
 				job_fail(jobs[k], msg);
-		store_fail(w, NULL, msg);
+		mg_qs_fail(w, NULL, msg);
 	}
 }
 
@@ -981,9 +947,8 @@ static void
 index_jobs(mg_store *w, mg_keep_job *const *jobs, guint n)
 {
 	char *msg = NULL;
-	bool ok = w->readonly ? store_fail(w, &msg, g_strdup("the quarantine is open read-only"))
-			      : set_synchronous(w, true, &msg) &&
-				exec_cached(w, ST_BEGIN, "cannot lock the index", &msg);
+	bool ok = w->readonly ? mg_qs_fail(w, &msg, g_strdup("the quarantine is open read-only"))
+			      : mg_qs_begin(w, &msg);
 
 	for (guint i = 0; ok && i < n; i++)
 		if (!jobs[i]->error)
@@ -1037,31 +1002,53 @@ mg_store_keep(mg_store *s, const char *id, const char *retry_key,
 	mg_store_keep_finish(s, &j, 1);
 	bool ok = j->kept;
 	if (!ok)
-		store_fail(s, err, g_strdup(j->error));
+		mg_qs_fail(s, err, g_strdup(j->error));
 	mg_keep_job_free(j);
+	return ok;
+}
+
+/* ---- traffic records ------------------------------------------------------ */
+
+bool
+mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err)
+{
+	char *msg = NULL;
+
+	if (s->readonly)
+		return mg_qs_fail(s, err, g_strdup("the quarantine is open read-only"));
+	if (!set_synchronous(s, false, err) ||
+	    !exec_cached(s, ST_BEGIN, "cannot lock the index", err)) {
+		set_synchronous(s, true, NULL);
+		return false;
+	}
+	bool ok = mg_traffic_insert(s->db, rows, n, &msg) || mg_qs_fail(s, err, msg);
+	ok = ok && exec_cached(s, ST_COMMIT, "cannot commit", err);
+	if (!ok && !sqlite3_get_autocommit(s->db))
+		exec_cached(s, ST_ROLLBACK, "cannot roll back", NULL);
+	set_synchronous(s, true, NULL);	/* else the next keep sets it */
 	return ok;
 }
 
 /* ---- reading ------------------------------------------------------------- */
 
-static mg_kept *
-kept_from_row(sqlite3_stmt *st)
+mg_kept *
+mg_qs_kept_from_row(sqlite3_stmt *st)
 {
 	mg_kept *k = g_new0(mg_kept, 1);
 
-	k->id = col_dup(st, 0);
+	k->id = mg_qs_col_dup(st, 0);
 	k->received = (time_t)sqlite3_column_int64(st, 1);
 	char **strs[] = { &k->queue_id, &k->mail_from, &k->client_addr,
 			  &k->client_name, &k->helo, &k->auth_name, &k->subject,
 			  &k->from_hdr };
 	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
-		*strs[i] = col_dup(st, (int)i + 2);
+		*strs[i] = mg_qs_col_dup(st, (int)i + 2);
 	k->size = (guint64)sqlite3_column_int64(st, 10);
-	k->sha256 = col_dup(st, 11);
-	k->reasons = col_dup(st, 12);
-	k->action = col_dup(st, 13);
-	k->status = col_dup(st, 14);
-	k->key_id = col_dup(st, 15);
+	k->sha256 = mg_qs_col_dup(st, 11);
+	k->reasons = mg_qs_col_dup(st, 12);
+	k->action = mg_qs_col_dup(st, 13);
+	k->status = mg_qs_col_dup(st, 14);
+	k->key_id = mg_qs_col_dup(st, 15);
 	k->rcpts = g_ptr_array_new_with_free_func(g_free);
 	return k;
 }
@@ -1069,23 +1056,19 @@ kept_from_row(sqlite3_stmt *st)
 static bool
 kept_rcpts(mg_store *s, mg_kept *k, char **err)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT rcpt FROM recipients WHERE id = ?1 "
-				   "ORDER BY seq", err);
+	sqlite3_stmt *st = mg_qs_prepare(s, "SELECT rcpt FROM recipients WHERE id = ?1 "
+					 "ORDER BY seq", err);
 
 	if (!st)
 		return false;
-	bind_str(st, 1, k->id);
+	mg_qs_bind_str(st, 1, k->id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		g_ptr_array_add(k->rcpts, col_dup(st, 0));
-	return run(s, st, "cannot read recipients", err);
+		g_ptr_array_add(k->rcpts, mg_qs_col_dup(st, 0));
+	return mg_qs_run(s, st, "cannot read recipients", err);
 }
 
-#define KEPT_COLUMNS "id, CAST(strftime('%s', received) AS INTEGER), queue_id," \
-	" mail_from, client_addr, client_name, helo, auth_name, subject," \
-	" from_hdr, size, sha256, reasons, action, status, key_id"
-
 static const char find_sql[] =
-	"SELECT " KEPT_COLUMNS " FROM messages WHERE"
+	"SELECT " MG_QS_KEPT_COLUMNS " FROM messages WHERE"
 	" (?1 IS NULL OR received >= ?1) AND (?2 IS NULL OR received < ?2)"
 	" AND (?3 IS NULL OR instr(mg_fold(mail_from), mg_fold(?3)) > 0"
 	"  OR instr(mg_fold(from_hdr), mg_fold(?3)) > 0)"
@@ -1115,18 +1098,18 @@ bind_filter(sqlite3_stmt *st, const mg_store_filter *f)
 {
 	bind_time(st, 1, f->since);
 	bind_time(st, 2, f->until);
-	bind_str(st, 3, f->from);
-	bind_str(st, 4, f->to);
-	bind_str(st, 5, f->subject);
-	bind_str(st, 6, f->reason);
-	bind_str(st, 7, f->status);
+	mg_qs_bind_str(st, 3, f->from);
+	mg_qs_bind_str(st, 4, f->to);
+	mg_qs_bind_str(st, 5, f->subject);
+	mg_qs_bind_str(st, 6, f->reason);
+	mg_qs_bind_str(st, 7, f->status);
 	sqlite3_bind_int64(st, 8, f->limit ? (sqlite3_int64)f->limit : -1);
 }
 
 GPtrArray *
 mg_store_find(mg_store *s, const mg_store_filter *f, char **err)
 {
-	sqlite3_stmt *st = prepare(s, find_sql, err);
+	sqlite3_stmt *st = mg_qs_prepare(s, find_sql, err);
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mg_kept_free);
 	int rc;
 
@@ -1136,7 +1119,7 @@ mg_store_find(mg_store *s, const mg_store_filter *f, char **err)
 	}
 	bind_filter(st, f);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(out, kept_from_row(st));
+		g_ptr_array_add(out, mg_qs_kept_from_row(st));
 	bool ok = rc == SQLITE_DONE || db_fail(s, err, "cannot list");
 	sqlite3_finalize(st);
 	for (guint i = 0; ok && i < out->len; i++)
@@ -1159,25 +1142,25 @@ static bool
 lookup_kept(mg_store *s, const char *id, char **spool, char **sha, guint64 *size,
 	    char **err)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT spool, sha256, size, status FROM messages "
-				   "WHERE id = ?1", err);
+	sqlite3_stmt *st = mg_qs_prepare(s, "SELECT spool, sha256, size, status FROM "
+					 "messages WHERE id = ?1", err);
 	const char *why = NULL;
 
 	if (!st)
 		return false;
-	bind_str(st, 1, id);
+	mg_qs_bind_str(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		why = "no original is kept under this ID";
 	else if (strcmp((const char *)sqlite3_column_text(st, 3), "deleted") == 0)
 		why = "the original kept under this ID was deleted";
 	else {
-		*spool = col_dup(st, 0);
-		*sha = col_dup(st, 1);
+		*spool = mg_qs_col_dup(st, 0);
+		*sha = mg_qs_col_dup(st, 1);
 		*size = (guint64)sqlite3_column_int64(st, 2);
 	}
-	bool ok = run(s, st, "cannot look up an ID", err);
+	bool ok = mg_qs_run(s, st, "cannot look up an ID", err);
 	if (ok && why)
-		ok = store_fail(s, err, g_strdup_printf("%s: %s", id, why));
+		ok = mg_qs_fail(s, err, g_strdup_printf("%s: %s", id, why));
 	return ok;
 }
 
@@ -1190,14 +1173,14 @@ mg_store_read(mg_store *s, const char *id, char **raw, size_t *len,
 	size_t n = 0;
 
 	if (!mg_store_id_valid(id))
-		return store_fail(s, err, g_strdup("not a quarantine ID"));
+		return mg_qs_fail(s, err, g_strdup("not a quarantine ID"));
 	bool ok = lookup_kept(s, id, &spool, &sha, &size, err);
 	if (ok && !mg_spool_read(s->spool, spool, id, &meta, &r, &n, NULL, &msg))
-		ok = store_fail(s, err, msg);
+		ok = mg_qs_fail(s, err, msg);
 	if (ok) {
 		mg_qmeta_sha256_hex(r, n, got);
 		if (n != size || strcmp(got, sha) != 0)
-			ok = store_fail(s, err, g_strdup_printf("%s: the spool file differs "
+			ok = mg_qs_fail(s, err, g_strdup_printf("%s: the spool file differs "
 								"from what was kept (SHA-256 "
 								"mismatch)", id));
 	}
@@ -1212,597 +1195,4 @@ mg_store_read(mg_store *s, const char *id, char **raw, size_t *len,
 	g_free(spool);
 	g_free(sha);
 	return ok;
-}
-
-/* ---- helpdesk: details ------------------------------------------------------ */
-
-int
-mg_store_schema(mg_store *s)
-{
-	return s->schema;
-}
-
-static mg_removed_part *
-removed_from_row(sqlite3_stmt *st)
-{
-	mg_removed_part *p = g_new0(mg_removed_part, 1);
-
-	p->part = col_dup(st, 0);
-	p->filename = col_dup(st, 1);
-	p->content_type = col_dup(st, 2);
-	p->why = col_dup(st, 3);
-	p->sha256 = col_dup(st, 4);
-	p->size = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
-	return p;
-}
-
-static void
-removed_part_free(mg_removed_part *p)
-{
-	g_free(p->part);
-	g_free(p->filename);
-	g_free(p->content_type);
-	g_free(p->why);
-	g_free(p->sha256);
-	g_free(p);
-}
-
-void
-mg_kept_detail_free(mg_kept_detail *d)
-{
-	if (!d)
-		return;
-	mg_kept_free(d->kept);
-	g_free(d->verdict);
-	g_free(d->status_at);
-	g_free(d->status_by);
-	g_ptr_array_unref(d->released_at);
-	g_ptr_array_unref(d->released_by);
-	g_ptr_array_unref(d->removed);
-	g_free(d);
-}
-
-/* The removed parts the verdict lists (none when it is not valid JSON). */
-static bool
-detail_removed(mg_store *s, mg_kept_detail *d, char **err)
-{
-	sqlite3_stmt *st = prepare(s,
-		"SELECT json_extract(value, '$.part'), json_extract(value, '$.filename'),"
-		" json_extract(value, '$.content_type'), json_extract(value, '$.why'),"
-		" json_extract(value, '$.sha256'), json_extract(value, '$.size')"
-		" FROM messages, json_each(CASE WHEN json_valid(verdict) AND"
-		"  json_type(verdict, '$.removed') = 'array' THEN verdict ELSE"
-		"  '{\"removed\": []}' END, '$.removed')"
-		" WHERE messages.id = ?1 AND json_type(value) = 'object'", err);
-
-	if (!st)
-		return false;
-	bind_str(st, 1, d->kept->id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		g_ptr_array_add(d->removed, removed_from_row(st));
-	return run(s, st, "cannot read the verdict", err);
-}
-
-static bool
-detail_rcpts(mg_store *s, mg_kept_detail *d, char **err)
-{
-	sqlite3_stmt *st = prepare(s, "SELECT rcpt, released_at, released_by FROM "
-				   "recipients WHERE id = ?1 ORDER BY seq", err);
-
-	if (!st)
-		return false;
-	bind_str(st, 1, d->kept->id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		g_ptr_array_add(d->kept->rcpts, col_dup(st, 0));
-		g_ptr_array_add(d->released_at, col_dup(st, 1));
-		g_ptr_array_add(d->released_by, col_dup(st, 2));
-	}
-	return run(s, st, "cannot read recipients", err);
-}
-
-mg_kept_detail *
-mg_store_detail(mg_store *s, const char *id, char **err)
-{
-	sqlite3_stmt *st = prepare(s, "SELECT " KEPT_COLUMNS ", CASE WHEN json_valid(verdict)"
-				   " THEN json(verdict) END, status_at, status_by FROM "
-				   "messages WHERE id = ?1", err);
-	mg_kept_detail *d = NULL;
-
-	if (!st)
-		return NULL;
-	bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		d = g_new0(mg_kept_detail, 1);
-		d->kept = kept_from_row(st);
-		d->verdict = col_dup(st, 16);
-		d->status_at = col_dup(st, 17);
-		d->status_by = col_dup(st, 18);
-		d->released_at = g_ptr_array_new_with_free_func(g_free);
-		d->released_by = g_ptr_array_new_with_free_func(g_free);
-		d->removed = g_ptr_array_new_with_free_func((GDestroyNotify)removed_part_free);
-	}
-	bool ok = run(s, st, "cannot look up an ID", err);
-	if (ok && !d)
-		store_fail(s, err, g_strdup_printf("%s: no original is kept under this ID", id));
-	if (d && !(ok && detail_rcpts(s, d, err) && detail_removed(s, d, err)))
-		g_clear_pointer(&d, mg_kept_detail_free);
-	return d;
-}
-
-/* ---- helpdesk: writes with their audit rows ----------------------------------- */
-
-static bool
-has_audit_log(mg_store *s, char **err)
-{
-	if (s->schema >= 2)
-		return true;
-	return store_fail(s, err, g_strdup_printf("quarantine_db %s: has schema version %d, "
-						  "without an audit log: it is added when "
-						  "mugaika-milter or a mugaika command that "
-						  "writes opens it", s->db_path, s->schema));
-}
-
-static bool
-begin_write(mg_store *s, char **err)
-{
-	if (s->readonly)
-		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
-	return has_audit_log(s, err) && set_synchronous(s, true, err) &&
-	       exec_cached(s, ST_BEGIN, "cannot lock the index", err);
-}
-
-/* Appends r (when not NULL) and commits, or rolls back when !ok or that
- * fails; announces the new head after the commit. */
-static bool
-finish_write(mg_store *s, bool ok, mg_audit_row *r, char **err)
-{
-	char *msg = NULL;
-
-	if (ok && r && !mg_audit_append(s->db, r, &msg))
-		ok = store_fail(s, err, msg);
-	ok = ok && exec(s, "COMMIT", "cannot commit", err);
-	if (!ok)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	else if (r)
-		mg_audit_announce(s->audit_socket, r);
-	return ok;
-}
-
-/* Runs sql with up to four text parameters (NULL binds NULL). */
-static bool
-exec_text(mg_store *s, const char *sql, const char *a, const char *b, const char *c,
-	  const char *d, char **err)
-{
-	sqlite3_stmt *st = prepare(s, sql, err);
-	const char *v[] = { a, b, c, d };
-
-	if (!st)
-		return false;
-	for (int i = 0; i < sqlite3_bind_parameter_count(st) && i < 4; i++)
-		bind_str(st, i + 1, v[i]);
-	return run(s, st, "cannot update the index", err);
-}
-
-bool
-mg_store_audit(mg_store *s, mg_audit_row *r, char **err)
-{
-	return begin_write(s, err) && finish_write(s, true, r, err);
-}
-
-sqlite3 *
-mg_store_sqlite(mg_store *s)
-{
-	return s->db;
-}
-
-bool
-mg_store_add_traffic(mg_store *s, mg_traffic *const *rows, guint n, char **err)
-{
-	char *msg = NULL;
-
-	if (s->readonly)
-		return store_fail(s, err, g_strdup("the quarantine is open read-only"));
-	if (!set_synchronous(s, false, err) ||
-	    !exec_cached(s, ST_BEGIN, "cannot lock the index", err)) {
-		set_synchronous(s, true, NULL);
-		return false;
-	}
-	bool ok = mg_traffic_insert(s->db, rows, n, &msg) || store_fail(s, err, msg);
-	ok = ok && exec_cached(s, ST_COMMIT, "cannot commit", err);
-	if (!ok && !sqlite3_get_autocommit(s->db))
-		exec_cached(s, ST_ROLLBACK, "cannot roll back", NULL);
-	set_synchronous(s, true, NULL);	/* else the next keep sets it */
-	return ok;
-}
-
-GPtrArray *
-mg_store_audit_rows(mg_store *s, const mg_audit_filter *f, char **err)
-{
-	char *msg = NULL;
-	GPtrArray *rows = has_audit_log(s, err) ? mg_audit_select(s->db, f, &msg) : NULL;
-
-	if (!rows && msg)
-		store_fail(s, err, msg);
-	return rows;
-}
-
-bool
-mg_store_audit_verify(mg_store *s, const char *head, mg_audit_check *c, char **err)
-{
-	char *msg = NULL;
-
-	memset(c, 0, sizeof *c);
-	if (!has_audit_log(s, err))
-		return false;
-	return mg_audit_verify(s->db, head, c, &msg) || store_fail(s, err, msg);
-}
-
-bool
-mg_store_mark_released(mg_store *s, const char *id, char *const *rcpts, guint n,
-		       mg_audit_row *r, char **err)
-{
-	char now[32], *who = mg_audit_operator(r);
-	bool ok = begin_write(s, err);
-
-	mg_qmeta_iso_utc(time(NULL), now);
-	for (guint i = 0; ok && i < n; i++)
-		ok = exec_text(s, "UPDATE recipients SET released_at = ?1, released_by = ?2 "
-			       "WHERE id = ?3 AND rcpt = ?4", now, who, id, rcpts[i], err);
-	ok = ok && exec_text(s, "UPDATE messages SET status = 'released', status_at = ?1,"
-			     " status_by = ?2 WHERE id = ?3 AND status = 'held' AND NOT"
-			     " EXISTS (SELECT 1 FROM recipients WHERE id = ?3 AND"
-			     " released_at IS NULL)", now, who, id, NULL, err);
-	g_free(who);
-	return finish_write(s, ok, r, err);
-}
-
-/* ---- helpdesk: removing ---------------------------------------------------------- */
-
-/* The spool file name and status of id; false with *err when unknown. */
-static bool
-spool_of(mg_store *s, const char *id, char **spool, char **status, char **err)
-{
-	sqlite3_stmt *st = prepare(s, "SELECT spool, status FROM messages WHERE id = ?1", err);
-
-	*spool = *status = NULL;
-	if (!st)
-		return false;
-	bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*spool = col_dup(st, 0);
-		*status = col_dup(st, 1);
-	}
-	bool ok = run(s, st, "cannot look up an ID", err);
-	if (ok && !*spool)
-		ok = store_fail(s, err, g_strdup_printf("%s: no original is kept under "
-							"this ID", id));
-	return ok;
-}
-
-static bool
-spool_file_exists(mg_store *s, const char *spool)
-{
-	char *path = g_build_filename(s->spool_dir, spool, NULL);
-	struct stat st;
-	bool exists = lstat(path, &st) == 0;
-
-	g_free(path);
-	return exists;
-}
-
-static bool
-remove_file(mg_store *s, const char *id, const char *spool, char **err)
-{
-	char *msg = NULL;
-
-	if (mg_spool_unlink(s->spool, spool, &msg))
-		return true;
-	store_fail(s, err, g_strdup_printf("%s: marked deleted, but the file could not "
-					   "be removed (run mugaika delete %s again): %s",
-					   id, id, msg));
-	g_free(msg);
-	return false;
-}
-
-/* In a write transaction: the index row of id says no more than its
- * envelope (mg_store_delete_scrub). */
-static bool
-scrub_row(mg_store *s, const char *id, char **err)
-{
-	return exec_text(s, "UPDATE messages SET subject = NULL, from_hdr = NULL WHERE id = ?1",
-			 id, NULL, NULL, NULL, err);
-}
-
-/* An original deleted earlier: scrubbed now (with r), if asked. */
-static bool
-scrub_deleted(mg_store *s, const char *id, mg_audit_row *r, char **err)
-{
-	bool began = begin_write(s, err);
-	bool ok = began && scrub_row(s, id, err);
-
-	return began && finish_write(s, ok, r, err);
-}
-
-static bool
-delete_original(mg_store *s, const char *id, bool scrub, mg_audit_row *r, char **err)
-{
-	char *spool = NULL, *status = NULL, now[32], *who = mg_audit_operator(r);
-	bool ok = mg_store_id_valid(id) ? spool_of(s, id, &spool, &status, err)
-					: store_fail(s, err, g_strdup("not a quarantine ID"));
-	bool gone = ok && strcmp(status, "deleted") == 0;
-
-	mg_qmeta_iso_utc(time(NULL), now);
-	if (gone && spool_file_exists(s, spool))
-		ok = (!scrub || scrub_deleted(s, id, r, err)) &&
-		     remove_file(s, id, spool, err);	/* finishing an earlier delete */
-	else if (gone)
-		ok = scrub ? scrub_deleted(s, id, r, err)
-			   : store_fail(s, err, g_strdup_printf("%s: already deleted", id));
-	else if (ok) {
-		bool began = begin_write(s, err);
-		ok = began && exec_text(s, "UPDATE messages SET status = 'deleted', status_at ="
-					" ?1, status_by = ?2 WHERE id = ?3", now, who, id, NULL,
-					err);
-		ok = ok && (!scrub || scrub_row(s, id, err));
-		ok = began && finish_write(s, ok, r, err) && remove_file(s, id, spool, err);
-	}
-	g_free(who);
-	g_free(spool);
-	g_free(status);
-	return ok;
-}
-
-bool
-mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err)
-{
-	return delete_original(s, id, false, r, err);
-}
-
-bool
-mg_store_delete_scrub(mg_store *s, const char *id, mg_audit_row *r, char **err)
-{
-	return delete_original(s, id, true, r, err);
-}
-
-/* ---- purge --------------------------------------------------------------------- */
-
-void
-mg_purge_result_clear(mg_purge_result *res)
-{
-	if (res->originals)
-		g_ptr_array_unref(res->originals);
-	memset(res, 0, sizeof *res);
-}
-
-/* IDs and spool names of the originals received before cutoff. */
-static bool
-purge_candidates(mg_store *s, const char *cutoff, GPtrArray *ids, GPtrArray *spools,
-		 char **err)
-{
-	sqlite3_stmt *st = prepare(s, "SELECT id, spool FROM messages WHERE status != "
-				   "'deleted' AND received < ?1 ORDER BY received, rowid", err);
-
-	if (!st)
-		return false;
-	bind_str(st, 1, cutoff);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		g_ptr_array_add(ids, col_dup(st, 0));
-		g_ptr_array_add(spools, col_dup(st, 1));
-	}
-	return run(s, st, "cannot find old originals", err);
-}
-
-/* The first column of sql (two text parameters) as a number. */
-static gint64
-count_of(mg_store *s, const char *sql, const char *a, const char *b, char **err)
-{
-	sqlite3_stmt *st = prepare(s, sql, err);
-	gint64 n = -1;
-
-	if (!st)
-		return -1;
-	bind_str(st, 1, a);
-	bind_str(st, 2, b);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	return run(s, st, "cannot count", err) ? n : -1;
-}
-
-static const char purge_rows_sql[] =
-	"DELETE FROM messages WHERE status = 'deleted' AND received < ?1";
-
-/* What a purge would remove, without removing it. */
-static bool
-purge_dry_run(mg_store *s, const char *cut_meta, const char *cut_orig,
-	      mg_purge_result *res, char **err)
-{
-	gint64 rows = count_of(s, "SELECT count(*) FROM messages WHERE received < ?1 AND "
-			       "(status = 'deleted' OR received < ?2)", cut_meta, cut_orig, err);
-	res->audit_rows = s->schema >= 2 ? count_of(s, "SELECT count(*) FROM audit WHERE "
-						    "at < ?1", cut_meta, NULL, err) : 0;
-	res->rows = rows > 0 ? (guint64)rows : 0;
-	return rows >= 0 && res->audit_rows >= 0;
-}
-
-/* In the purge's transaction: originals marked deleted, old rows gone,
- * the audit log pruned, r's detail and outcome written. */
-static bool
-purge_index(mg_store *s, const mg_purge_opts *o, const char *cut_meta,
-	    mg_purge_result *res, mg_audit_row *r, char **err)
-{
-	char now[32], *base = NULL, *msg = NULL;
-	bool ok = true;
-
-	mg_qmeta_iso_utc(o->now, now);
-	for (guint i = 0; ok && i < res->originals->len; i++)
-		ok = exec_text(s, "UPDATE messages SET status = 'deleted', status_at = ?1, "
-			       "status_by = 'purge' WHERE id = ?2", now,
-			       g_ptr_array_index(res->originals, i), NULL, NULL, err);
-	ok = ok && exec_text(s, purge_rows_sql, cut_meta, NULL, NULL, NULL, err);
-	res->rows = ok ? (guint64)sqlite3_changes(s->db) : 0;
-	ok = ok && exec_text(s, "DELETE FROM failures WHERE last_seen < ?1", cut_meta,
-			     NULL, NULL, NULL, err);
-	if (ok && s->schema >= 3 && mg_traffic_prune(s->db, cut_meta, &msg) < 0)
-		ok = store_fail(s, err, msg);
-	if (ok && !mg_audit_prune(s->db, cut_meta, &res->audit_rows, &base, &msg))
-		ok = store_fail(s, err, msg);
-	char *detail = g_strdup_printf("originals=%u rows=%" G_GUINT64_FORMAT " audit_rows=%"
-				       G_GINT64_FORMAT " retention_days=%u "
-				       "audit_retention_days=%u stale_temp_files=%u%s%s",
-				       res->originals->len, res->rows, res->audit_rows,
-				       o->retention_days, o->audit_retention_days,
-				       res->stale_temps, base ? " audit_base=" : "",
-				       base ? base : "");
-	mg_audit_set(&r->detail, detail);
-	g_free(detail);
-	g_free(base);
-	return ok;
-}
-
-/* Removes the day directories of purged originals that are left empty (not
- * today's or yesterday's, into which the milter may be writing). */
-static void
-purge_day_dirs(mg_store *s, GPtrArray *spools, time_t now)
-{
-	char recent[32];
-
-	mg_qmeta_iso_utc(now - 2 * 86400, recent);
-	char *limit = g_strdup_printf("%.4s%.2s%.2s", recent, recent + 5, recent + 8);
-	for (guint i = 0; i < spools->len; i++) {
-		const char *spool = g_ptr_array_index(spools, i);
-		char *day = g_strndup(spool, 8);
-		char *path = g_build_filename(s->spool_dir, day, NULL);
-		if (strlen(day) == 8 && strcmp(day, limit) < 0)
-			rmdir(path);	/* fails, as it should, while not empty */
-		g_free(path);
-		g_free(day);
-	}
-	g_free(limit);
-}
-
-/* Removes the files of the purged originals; failures counted, the first
- * named in *err. */
-static void
-purge_files(mg_store *s, GPtrArray *spools, mg_purge_result *res, char **err)
-{
-	for (guint i = 0; i < spools->len; i++) {
-		char *msg = NULL;
-		const char *id = g_ptr_array_index(res->originals, i);
-		if (!remove_file(s, id, g_ptr_array_index(spools, i), res->unlink_failures ? NULL
-								    : &msg))
-			res->unlink_failures++;
-		if (msg && err && !*err)
-			*err = msg;
-		else
-			g_free(msg);
-	}
-}
-
-bool
-mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
-	       mg_audit_row *r, char **err)
-{
-	char cut_orig[32], cut_meta[32];
-	GPtrArray *spools = g_ptr_array_new_with_free_func(g_free);
-
-	memset(res, 0, sizeof *res);
-	res->originals = g_ptr_array_new_with_free_func(g_free);
-	mg_qmeta_iso_utc(o->now - (time_t)o->retention_days * 86400, cut_orig);
-	mg_qmeta_iso_utc(o->now - (time_t)o->audit_retention_days * 86400, cut_meta);
-	bool ok = purge_candidates(s, cut_orig, res->originals, spools, err);
-	/* no write takes a day: older temporary files are a crash's */
-	if (ok)
-		res->stale_temps = mg_spool_sweep_temps(s->spool, o->now - 86400, o->dry_run,
-							&res->unlink_failures, err);
-	if (ok && o->dry_run) {
-		ok = purge_dry_run(s, cut_meta, cut_orig, res, err);
-	} else if (ok) {
-		bool began = begin_write(s, err);
-		ok = began && purge_index(s, o, cut_meta, res, r, err);
-		ok = began && finish_write(s, ok, r, err);
-		if (ok) {
-			purge_files(s, spools, res, err);
-			purge_day_dirs(s, spools, o->now);
-		}
-	}
-	g_ptr_array_unref(spools);
-	return ok;
-}
-
-/* ---- stats ----------------------------------------------------------------------- */
-
-void
-mg_store_stats_clear(mg_store_stats *st)
-{
-	g_free(st->oldest_held_id);
-	if (st->key_ids)
-		g_ptr_array_unref(st->key_ids);
-	if (st->key_counts)
-		g_array_unref(st->key_counts);
-	memset(st, 0, sizeof *st);
-}
-
-static bool
-stats_status(mg_store *s, mg_store_stats *out, char **err)
-{
-	static const char *const names[] = { "held", "released", "deleted" };
-	sqlite3_stmt *st = prepare(s, "SELECT status, count(*), coalesce(sum(size), 0) "
-				   "FROM messages GROUP BY status", err);
-
-	if (!st)
-		return false;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		for (int i = 0; i < 3; i++)
-			if (g_strcmp0((const char *)sqlite3_column_text(st, 0), names[i]) == 0) {
-				out->count[i] = (guint64)sqlite3_column_int64(st, 1);
-				out->bytes[i] = (guint64)sqlite3_column_int64(st, 2);
-			}
-	return run(s, st, "cannot count originals", err);
-}
-
-static bool
-stats_oldest_and_keys(mg_store *s, mg_store_stats *out, char **err)
-{
-	sqlite3_stmt *st = prepare(s, "SELECT id, CAST(strftime('%s', received) AS INTEGER) "
-				   "FROM messages WHERE status = 'held' ORDER BY received, "
-				   "rowid LIMIT 1", err);
-
-	if (!st)
-		return false;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->oldest_held_id = col_dup(st, 0);
-		out->oldest_held = (time_t)sqlite3_column_int64(st, 1);
-	}
-	if (!run(s, st, "cannot find the oldest original", err))
-		return false;
-	st = prepare(s, "SELECT coalesce(key_id, ''), count(*) FROM messages WHERE "
-		     "status != 'deleted' GROUP BY 1 ORDER BY 1", err);
-	if (!st)
-		return false;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		guint64 n = (guint64)sqlite3_column_int64(st, 1);
-		g_ptr_array_add(out->key_ids, col_dup(st, 0));
-		g_array_append_val(out->key_counts, n);
-	}
-	return run(s, st, "cannot count keys", err);
-}
-
-bool
-mg_store_get_stats(mg_store *s, mg_store_stats *out, char **err)
-{
-	char *msg = NULL;
-
-	memset(out, 0, sizeof *out);
-	out->key_ids = g_ptr_array_new_with_free_func(g_free);
-	out->key_counts = g_array_new(FALSE, TRUE, sizeof(guint64));
-	out->audit_rows = -1;
-	if (!stats_status(s, out, err) || !stats_oldest_and_keys(s, out, err))
-		return false;
-	if (s->schema < 2)
-		return true;
-	out->audit_rows = count_of(s, "SELECT count(*) FROM audit", NULL, NULL, err);
-	if (out->audit_rows < 0)
-		return false;
-	return mg_audit_head(s->db, &out->audit_head_seq, out->audit_head, &msg) ||
-	       store_fail(s, err, msg);
 }
