@@ -5,9 +5,11 @@
 # in a temporary directory, not /etc/postfix; the same setup as the
 # integration test, tests/integration/postfix-env.sh), sends sample messages
 # of testdata/ to it with swaks, shows the sanitized mail as delivered to
-# the Maildir (decoded: the notice and the text, Japanese readable) and the
-# kept originals (mugaika list), then stops everything it started and
-# removes the temporary directory.
+# the Maildir (decoded: the notice and the text, Japanese readable), then a
+# virus (EICAR in a zip, discarded and kept) and a password-protected ZIP
+# (delivered with a notice; both made at run time by tests/threats/run.py)
+# and the kept originals (mugaika list), then stops everything it started
+# and removes the temporary directory.
 #
 # ENVIRONMENT
 #	MG_DEMO_BUILDDIR  build directory (default: build-demo in the source tree)
@@ -57,7 +59,7 @@ mgpf_init "$dir" "$build" || { echo "demo.sh: cannot set up $dir" >&2; exit 1; }
 
 samples="html-only attachment-rfc2231-ja nested-rfc822 duplicate-content-type plain-ja"
 # shellcheck disable=SC2086
-mgpf_mailbox $samples
+mgpf_mailbox $samples virus password-zip
 
 # The demo's policy: the defaults, with a subject tag.
 conf=$MGPF_MILTER_DIR/mugaika.conf
@@ -103,6 +105,30 @@ for name in $sent; do
 	$MGPF_PY show "$file"
 done
 
+title "threats: a virus and a password-protected ZIP"
+# Made at run time by the threats test (the tree never holds EICAR).
+python3 - "$top/tests/threats/run.py" "$dir" <<'PY'
+import importlib.util, sys
+from email.policy import SMTP
+spec = importlib.util.spec_from_file_location("threats", sys.argv[1])
+threats = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(threats)
+open(sys.argv[2] + "/virus.eml", "wb").write(threats.eicar_cases()[2][1].as_bytes(policy=SMTP))
+m = threats.password_zip_message(sys.argv[2])
+if m is not None:
+    open(sys.argv[2] + "/password-zip.eml", "wb").write(m.as_bytes(policy=SMTP))
+PY
+mgpf_send virus "$dir/virus.eml"
+echo "  EICAR inside a zip -> virus@$MGPF_DOMAIN: $MGPF_REPLY"
+echo "  (accepted and discarded: virus_action = discard; the original is kept)"
+echo "  the milter's summary line:"
+grep ' virus=' "$MGPF_MILTER_LOG" | tail -n 1 | sed 's/^.*mugaika-milter\[[0-9]*\]: /    /'
+if [ -f "$dir/password-zip.eml" ] && mgpf_send password-zip "$dir/password-zip.eml" &&
+   mgpf_wait_delivered password-zip 1; then
+	title "password-zip: delivered with a notice (it could not be inspected)"
+	$MGPF_PY show "$(mgpf_files password-zip | head -n 1)"
+fi
+
 title "the kept originals (mugaika list)"
 "$mugaika" list --config "$conf"
 echo
@@ -110,5 +136,4 @@ echo "A helpdesk quotes the ID in the notice to find the original; see man -l ma
 
 title "stopping mugaika-milter and Postfix"
 mgpf_stop_all
-# shellcheck disable=SC2086 # a list of names
-echo "stopped; $(printf '%s\n' $sent | wc -l | tr -d ' ') messages went through mugaika-milter."
+echo "stopped; $(grep -c ' action=' "$MGPF_MILTER_LOG") messages went through mugaika-milter."
