@@ -11,6 +11,8 @@
  *	char *mg_cli_display(s);  char *mg_cli_time(t, local);
  *	void mg_cli_json_field(o, key, value);  mg_cli_json_array(o, key, items);
  *	int mg_cli_flush(verb);
+ *	bool mg_cli_signatures(cfg, &built, &version);
+ *	char *mg_cli_stale_signatures(cfg, now);
  *
  * DESCRIPTION
  *	The contracts are in commands.h.  The access model (DESIGN.md): the
@@ -32,6 +34,7 @@
 #include "commands.h"
 #include "names.h"
 
+#include <clamav.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -294,4 +297,44 @@ mg_cli_flush(const char *verb)
 		return EX_OK;
 	fprintf(stderr, "mugaika %s: cannot write the output\n", verb);
 	return EX_IOERR;
+}
+
+bool
+mg_cli_signatures(const mg_config *cfg, time_t *built, unsigned *version)
+{
+	GDir *d = g_dir_open(cfg->clamav_database, 0, NULL);
+	const char *name;
+
+	*built = 0;
+	*version = 0;
+	while (d && (name = g_dir_read_name(d))) {
+		if (!g_str_has_suffix(name, ".cvd") && !g_str_has_suffix(name, ".cld"))
+			continue;
+		char *path = g_build_filename(cfg->clamav_database, name, NULL);
+		struct cl_cvd *cvd = cl_cvdhead(path);
+		if (cvd && (time_t)cvd->stime > *built) {
+			*built = (time_t)cvd->stime;
+			*version = cvd->version;
+		}
+		if (cvd)
+			cl_cvdfree(cvd);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	return *built != 0;
+}
+
+char *
+mg_cli_stale_signatures(const mg_config *cfg, time_t now)
+{
+	time_t built;
+	unsigned version;
+
+	if (cfg->scanner != MG_SCANNER_CLAMAV || !mg_cli_signatures(cfg, &built, &version) ||
+	    now - built <= (time_t)cfg->clamav_max_age * 86400)
+		return NULL;
+	return g_strdup_printf("the ClamAV signatures are %ld days old, older than "
+			       "clamav_max_age (%u): is freshclam running?",
+			       (long)((now - built) / 86400), cfg->clamav_max_age);
 }

@@ -20,6 +20,9 @@
  *	part of a recipient, part of the decoded Subject (case and NFKC width
  *	ignored), one reason code.
  *
+ *	With scanner = clamav, signatures older than clamav_max_age are
+ *	warned about on standard error (mg_cli_stale_signatures).
+ *
  *	Text form: one line per original, six fields separated by a TAB:
  *	  ID, time received in the local time zone (TZ) as ISO 8601 with its
  *	  offset, envelope sender ("<>" for the null sender), envelope
@@ -195,6 +198,10 @@ list_kept(const mg_config *cfg, const list_opts *o)
 	rc = mg_cli_flush("list");
 	g_ptr_array_unref(kept);
 	mg_store_close(s);
+	char *stale = mg_cli_stale_signatures(cfg, time(NULL));
+	if (stale)
+		fprintf(stderr, "mugaika list: warning: %s\n", stale);
+	g_free(stale);
 	return rc;
 }
 

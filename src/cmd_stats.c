@@ -38,7 +38,6 @@
  */
 #include "commands.h"
 
-#include <clamav.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,30 +168,6 @@ check_keys(stats *x, const mg_config *cfg)
 
 /* ---- signatures and age --------------------------------------------------------- */
 
-/* The newest .cvd/.cld header in clamav_database. */
-static void
-read_signatures(stats *x, const mg_config *cfg)
-{
-	GDir *d = g_dir_open(cfg->clamav_database, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		if (!g_str_has_suffix(name, ".cvd") && !g_str_has_suffix(name, ".cld"))
-			continue;
-		char *path = g_build_filename(cfg->clamav_database, name, NULL);
-		struct cl_cvd *cvd = cl_cvdhead(path);
-		if (cvd && (time_t)cvd->stime > x->sig_built) {
-			x->sig_built = (time_t)cvd->stime;
-			x->sig_version = cvd->version;
-		}
-		if (cvd)
-			cl_cvdfree(cvd);
-		g_free(path);
-	}
-	if (d)
-		g_dir_close(d);
-}
-
 static void
 check_signatures(stats *x, const mg_config *cfg, time_t now)
 {
@@ -201,8 +176,7 @@ check_signatures(stats *x, const mg_config *cfg, time_t now)
 					? "kept by clamd (not checked here)" : "none (scanner = none)");
 		return;
 	}
-	read_signatures(x, cfg);
-	if (!x->sig_built) {
+	if (!mg_cli_signatures(cfg, &x->sig_built, &x->sig_version)) {
 		x->sig_state = g_strdup_printf("%s: no .cvd or .cld: age unknown",
 					       cfg->clamav_database);
 		return;
@@ -211,10 +185,9 @@ check_signatures(stats *x, const mg_config *cfg, time_t now)
 	long days = (long)((now - x->sig_built) / DAY);
 	x->sig_state = g_strdup_printf("%s: version %u, built %s (%ld days ago)",
 				       cfg->clamav_database, x->sig_version, built, days);
-	if (now - x->sig_built > (time_t)cfg->clamav_max_age * DAY)
-		warn(x, g_strdup_printf("the ClamAV signatures are %ld days old, older than "
-					"clamav_max_age (%u): is freshclam running?", days,
-					cfg->clamav_max_age));
+	char *stale = mg_cli_stale_signatures(cfg, now);
+	if (stale)
+		warn(x, stale);
 	g_free(built);
 }
 

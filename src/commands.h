@@ -107,4 +107,12 @@ bool mg_cli_filter_arg(const char *verb, int c, const char *arg, time_t now,
 /* Flushes stdout: EX_OK, or EX_IOERR after a message. */
 int mg_cli_flush(const char *verb);
 
+/* The build time (UTC) and version of the newest .cvd/.cld header in
+ * clamav_database; false when there is none (unsigned files only). */
+bool mg_cli_signatures(const mg_config *cfg, time_t *built, unsigned *version);
+
+/* With scanner = clamav, a sentence saying the signatures are older than
+ * clamav_max_age (the caller's), else NULL. */
+char *mg_cli_stale_signatures(const mg_config *cfg, time_t now);
+
 #endif

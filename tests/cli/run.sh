@@ -495,6 +495,19 @@ EXTRA="scanner = clamav
 clamav_database = $MG_TMP/sigs/clean" write_conf
 mug stats
 expect stats-signatures-unknown 0 "no .cvd or .cld: age unknown"
+# a daily.cvd built 2024-12-07 (its 512-byte header only: stats and list
+# read the header, they do not load the signatures)
+mkdir -p "$MG_TMP/sigs/old"
+python3 -c 'import sys; h = b"ClamAV-VDB:07 Dec 2024 09-00 +0000:27500:2000000:90:0:x:mugaika-test:1733562000"; open(sys.argv[1], "wb").write(h.ljust(512, b" "))' "$MG_TMP/sigs/old/daily.cvd"
+EXTRA="scanner = clamav
+clamav_database = $MG_TMP/sigs/old" write_conf
+mug stats
+expect stats-signatures-old 1 "version 27500, built 2024-12-07"
+grep -Eq "warning: the ClamAV signatures are [0-9]+ days old, older than clamav_max_age" "$OUT" "$ERR"
+result stats-signatures-old-warned
+mug list
+expect list-warns-old-signatures 0 "mugaika list: warning: the ClamAV signatures are [0-9]+ days old"
+grep -q . "$OUT"; result list-still-lists
 EXTRA='' write_conf
 
 # ---- key rotation ---------------------------------------------------------------------------
