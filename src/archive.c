@@ -37,7 +37,12 @@
  *	  without control bytes is text and spared libmagic.  A nested archive
  *	  is held in memory while it is read; its bytes count against
  *	  archive_max_size as well as its members'.
- *	- keeps the data of a member of a RAR archive in c->extracted.
+ *	- keeps the data of a member that libclamav would not unpack itself
+ *	  in c->extracted (clamav_unpacks(): zip with stored, deflated,
+ *	  imploded or bzip2 members, 7z, tar, cab, iso9660, cpio and single
+ *	  streams, each at most under gzip, bzip2 or xz, are libclamav's;
+ *	  RAR, LZH, zstd, compress, LZMA or PPMd zip members and the rest are
+ *	  extracted here), so that inspect.c scans them one by one.
  *	A limit hit stops all reading ("archive_bomb"); a format or data error
  *	stops that archive ("archive_unreadable"); both make the part one that
  *	cannot be inspected.
@@ -440,11 +445,52 @@ new_member(walk *w, struct archive *a, struct archive_entry *e, unsigned depth,
 	return m;
 }
 
+/* Are the filters around the archive all ones libclamav undoes itself? */
 static bool
-is_rar(struct archive *a)
+clamav_filters(struct archive *a)
 {
-	int f = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
-	return f == ARCHIVE_FORMAT_RAR || f == ARCHIVE_FORMAT_RAR_V5;
+	for (int i = 0; i < archive_filter_count(a); i++)
+		switch (archive_filter_code(a, i)) {
+		case ARCHIVE_FILTER_NONE: case ARCHIVE_FILTER_GZIP:
+		case ARCHIVE_FILTER_BZIP2: case ARCHIVE_FILTER_XZ:
+			break;
+		default:
+			return false;	/* zstd, compress, lzip, lz4, lzma, uu, ... */
+		}
+	return true;
+}
+
+/* A zip member's method libclamav's unzip knows (libarchive names it in
+ * the format name, "ZIP 2.0 (deflation)"). */
+static bool
+clamav_zip_method(struct archive *a)
+{
+	static const char *const known[] = { "(uncompressed)", "(deflation)",
+		"(deflation-64-bit)", "(imploding)", "(bzip)" };
+	const char *name = archive_format_name(a);
+
+	for (size_t i = 0; name && i < G_N_ELEMENTS(known); i++)
+		if (strstr(name, known[i]))
+			return true;
+	return false;
+}
+
+/* Does libclamav unpack this archive's members itself when it scans the
+ * part?  When it does not (RAR: libclamunrar is not in Debian main; LZH,
+ * zstd, compress, LZMA or PPMd zip members, ...), they are extracted
+ * here and scanned one by one, or nobody would look at them. */
+static bool
+clamav_unpacks(struct archive *a)
+{
+	switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+	case ARCHIVE_FORMAT_ZIP:
+		return clamav_filters(a) && clamav_zip_method(a);
+	case ARCHIVE_FORMAT_7ZIP: case ARCHIVE_FORMAT_TAR: case ARCHIVE_FORMAT_CAB:
+	case ARCHIVE_FORMAT_ISO9660: case ARCHIVE_FORMAT_CPIO: case ARCHIVE_FORMAT_RAW:
+		return clamav_filters(a);
+	default:
+		return false;
+	}
 }
 
 /* One non-directory entry; false when reading must stop. */
@@ -453,7 +499,7 @@ read_entry(walk *w, struct archive *a, struct archive_entry *e, unsigned depth,
 	   const char *archive_name)
 {
 	mg_member *m = new_member(w, a, e, depth, archive_name);
-	bool extract = is_rar(a);
+	bool extract = !clamav_unpacks(a);
 
 	if (!count_stated(w, m->size))
 		return false;

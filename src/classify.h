@@ -37,7 +37,7 @@ typedef struct {
 				   "encrypted_archive", "encrypted_document", ... */
 	GPtrArray *members;     /* mg_member*, archive listing (empty if not an archive) */
 	GPtrArray *extracted;   /* GBytes*: members that libclamav cannot unpack itself
-				   (RAR), extracted within the limits for scanning */
+				   (RAR, LZH, ...), extracted within the limits for scanning */
 	GPtrArray *extracted_names; /* char*: display-safe name of each extracted[i] */
 } mg_classification;
 
@@ -100,9 +100,11 @@ void mg_classify_thread_cleanup(void);
  *    base name alone after "…/" when longer than MG_NAME_MAX_CHARS).  The
  *    member of a lone gzip/bzip2/xz stream is named after the part less
  *    that extension ("notes.txt.gz" -> "notes.txt").
- *  - extracted holds the members of RAR archives (at any depth), which
- *    libclamav cannot unpack without libclamunrar; encrypted members are not
- *    extracted.  Their bytes count against archive_max_size.
+ *  - extracted holds the members (at any depth) of archives libclamav does
+ *    not unpack itself: RAR (no libclamunrar in Debian main), LZH, zstd,
+ *    compress, lzip, LZMA or PPMd zip members and other formats (archive.c,
+ *    clamav_unpacks()); encrypted members are not extracted.  Their bytes
+ *    count against archive_max_size.
  */
 
 #endif

@@ -266,7 +266,8 @@ static bool block_end(const char *q, const char *end, bool yenc)
 	return end - q >= 3 && strncmp(q, "end", 3) == 0 && (q + 3 == end || q[3] == '\n');
 }
 
-/* Cuts uuencode/yEnc blocks out of text, recording each as removed. */
+/* Cuts uuencode/yEnc blocks out of text, recording each as removed and
+ * inspecting it as an attachment. */
 static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
 {
 	GString *out = NULL;
@@ -289,8 +290,10 @@ static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
 		GByteArray *bytes = decode_block(data, (size_t)(q - data), yenc);
 		char *safe = mg_name_display(g_strstrip(name), MG_NAME_MAX_CHARS);
 		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
-		mg_walk_removed(w, bpath, safe, "application/octet-stream", NULL,
-				yenc ? "yenc" : "uuencode", bytes->data, bytes->len);
+		mg_removed *r = mg_walk_removed(w, bpath, safe, "application/octet-stream", NULL,
+						yenc ? "yenc" : "uuencode", bytes->data, bytes->len);
+		/* a file like any attachment: classified and scanned */
+		mg_inspect_removed(w, r, "application/octet-stream", bytes->data, bytes->len);
 		if (!out)
 			out = g_string_sized_new(text->len);
 		g_string_append_len(out, copied, p - copied);

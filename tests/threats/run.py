@@ -3,15 +3,17 @@
 
 EICAR as a plain attachment (base64 and quoted-printable), inside a zip,
 inside a zip inside a forwarded message, in the text body itself, in an
-HTML body and an HTML alternative, and in a text alternative that is not
-rendered; a password ZIP; a .pdf that is really an executable
-(tests/integration/run.sh sends the same messages through Postfix).  Each message is made
-here at run time (the tree never holds the EICAR string, which scanners on
+HTML body and an HTML alternative, in a text alternative that is not
+rendered, in a zip with LZMA members and in an .lzma stream (which
+libclamav does not unpack: mugaika extracts them) and uuencoded in the
+text; a password ZIP; a .pdf that is really an executable
+(tests/integration/run.sh sends the same messages through Postfix).
+Each message is made here at run time (the tree never holds the EICAR string, which scanners on
 developer machines would flag) and run through the real CLI with the
 project's test signatures (testdata/clamav).  Prints one line per check and
 "threats: N passed, N failed".
 """
-import base64, io, json, os, shutil, subprocess, sys, tempfile, zipfile
+import base64, binascii, io, json, lzma, os, shutil, subprocess, sys, tempfile, zipfile
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -41,9 +43,9 @@ def message(subject, body="本文です。\n"):
     return m
 
 
-def zipped(name, data, password=None):
+def zipped(name, data, password=None, compression=zipfile.ZIP_DEFLATED):
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
         z.writestr(name, data)
     return buf.getvalue()
 
@@ -89,9 +91,20 @@ def eicar_cases():
     m6.set_content(html, subtype="html")
     m7 = message("EICAR in the HTML alternative")
     m7.add_alternative(html, subtype="html")
+    # formats libclamav does not unpack itself: mugaika extracts the members
+    m8 = message("EICAR in a zip with LZMA members")
+    m8.add_attachment(zipped("readme.txt", EICAR, compression=zipfile.ZIP_LZMA),
+                      maintype="application", subtype="zip", filename="docs.zip")
+    m9 = message("EICAR in an .lzma stream")
+    m9.add_attachment(lzma.compress(EICAR, format=lzma.FORMAT_ALONE), maintype="application",
+                      subtype="octet-stream", filename="readme.txt.lzma")
+    uu = ["begin 644 readme.com"] + [binascii.b2a_uu(EICAR[i:i + 45]).decode().rstrip("\n")
+                                     for i in range(0, len(EICAR), 45)] + ["`", "end"]
+    m10 = message("EICAR uuencoded in the text", "hello\n" + "\n".join(uu) + "\nbye\n")
     return [("attachment base64", m1), ("attachment quoted-printable", m2), ("zip", m3),
             ("zip in a forwarded message", m4), ("text body", m5), ("HTML body", m6),
-            ("HTML alternative", m7)]
+            ("HTML alternative", m7), ("zip with LZMA members", m8), (".lzma stream", m9),
+            ("uuencoded in the text", m10)]
 
 
 def alternative_not_rendered(tmp):
