@@ -567,9 +567,9 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	mg_conn *c = conn_of(ctx);
 
-	if (!c->env) {
-		mg_log(MG_LOG_WARNING, NOQUEUE, "end of message without MAIL FROM: ignored");
-		return SMFIS_CONTINUE;
+	if (!c->env) {	/* an MTA out of step: never let unread mail through */
+		mg_log(MG_LOG_ERR, NOQUEUE, "end of message without MAIL FROM: temporary failure");
+		return SMFIS_TEMPFAIL;
 	}
 	update_qid(ctx, c);
 	mg_decision *d = decide(ctx, c);
