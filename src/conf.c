@@ -246,7 +246,9 @@ static const mg_setting settings[] = {
 	       "are disarmed by the links setting anyway."),
 	S_ENUM(scan_raw_message, "no", "no|yes", SEC_SCAN,
 	       "yes: the raw message as received is scanned as a whole too, "
-	       "besides each decoded part.  no: only the parts are scanned."),
+	       "besides each decoded part.  no: only the parts are scanned "
+	       "(outgoing mail, outbound_daemons, always has its raw message "
+	       "scanned too)."),
 	S_ENUM(scan_cache, "yes", "no|yes", SEC_SCAN,
 	       "yes: libclamav remembers the parts it found clean (by MD5 and "
 	       "size) and does not scan the same bytes again until the next "
@@ -350,6 +352,14 @@ static const mg_setting settings[] = {
 	       "milter_macro_daemon_name for that service in master.cf (-o "
 	       "milter_macro_daemon_name=submission).  Empty: all mail is "
 	       "incoming and sanitized."),
+	S_ENUM(outbound_unscanned, "reject", "reject|pass", SEC_MILTER,
+	       "Outgoing mail that could not be scanned completely (a scanner "
+	       "limit such as scan_max_filesize, scan_max_recursion or "
+	       "scan_max_time, max_decoded_bytes, max_message_size): reject "
+	       "refuses it (550 5.7.1) and keeps its original, as a virus; "
+	       "pass lets it go as it came (the summary line says limit).  "
+	       "Suspicious and encrypted content (a password ZIP) is not "
+	       "affected: outgoing, it passes."),
 
 	S_PATH(quarantine_dir, "/var/spool/mugaika/quarantine", SEC_QUARANTINE,
 	       "Directory of kept originals: one file per message, named by "

@@ -105,6 +105,7 @@ typedef struct mg_config {
 	unsigned milter_timeout;    /* seconds libmilter waits on the MTA */
 	unsigned progress_interval; /* seconds between progress replies */
 	char **outbound_daemons;    /* {daemon_name} values of outgoing mail, lower case */
+	int outbound_unscanned;     /* 0 reject, 1 pass: outgoing mail a limit left unscanned */
 
 	/* quarantine (quarantine.c, spool.c) */
 	char *quarantine_dir;       /* spool of kept originals */

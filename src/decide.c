@@ -46,6 +46,7 @@
 #define REPLY_NOT_KEPT "mugaika: original could not be kept; try again later"
 #define REPLY_REJECT "mugaika: message refused by the sanitizing policy"
 #define REPLY_VIRUS "mugaika: message refused: virus detected"
+#define REPLY_UNSCANNED "mugaika: message refused: it could not be scanned completely"
 #define REPLY_SCANNER "mugaika: virus scanner unavailable; try again later"
 
 typedef struct {
@@ -319,7 +320,9 @@ static void answer(pass *p)
 		d->kind = MG_DECIDE_REJECT;
 		d->rcode = "550";
 		d->xcode = "5.7.1";
-		d->text = v->reasons & MG_R_VIRUS ? REPLY_VIRUS : REPLY_REJECT;
+		d->text = v->reasons & MG_R_VIRUS ? REPLY_VIRUS :
+			  p->in->outbound && (v->reasons & MG_R_LIMIT) ? REPLY_UNSCANNED
+								       : REPLY_REJECT;
 		break;
 	case MG_ACTION_DISCARD:
 		d->kind = MG_DECIDE_DISCARD;

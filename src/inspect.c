@@ -77,16 +77,28 @@ static void note_classification(mg_walk *w, const mg_removed *r, const mg_classi
 }
 
 /* Members libclamav cannot unpack itself, scanned one by one. */
-static void scan_extracted(mg_walk *w, mg_removed *r, const mg_classification *c)
+static void scan_extracted(mg_walk *w, const char *path, const char *filename,
+			   const mg_classification *c)
 {
 	for (guint i = 0; c->extracted && i < c->extracted->len; i++) {
 		gsize n = 0;
 		const guint8 *bytes = g_bytes_get_data(c->extracted->pdata[i], &n);
 		const char *member = c->extracted_names ? c->extracted_names->pdata[i] : NULL;
-		char *where = g_strdup_printf("%s:%s", r->part, member ? member : "?");
-		mg_inspect_scan(w, where, r->filename, bytes, n);
+		char *where = g_strdup_printf("%s:%s", path, member ? member : "?");
+		mg_inspect_scan(w, where, filename, bytes, n);
 		g_free(where);
 	}
+}
+
+void mg_inspect_part(mg_walk *w, const char *path, const char *filename,
+		     const guint8 *data, size_t len)
+{
+	mg_inspect_scan(w, path, filename, data, len);
+	if (!w->scanner)
+		return;
+	mg_classification *c = mg_classify(data, len, filename, NULL, w->cfg);
+	scan_extracted(w, path, filename, c);
+	mg_classification_free(c);
 }
 
 void mg_inspect_removed(mg_walk *w, mg_removed *r, const char *declared_type,
@@ -100,7 +112,7 @@ void mg_inspect_removed(mg_walk *w, mg_removed *r, const char *declared_type,
 	copy_members(r, c->members);
 	note_classification(w, r, c);
 	mg_inspect_scan(w, r->part, r->filename, data, len);
-	scan_extracted(w, r, c);
+	scan_extracted(w, r->part, r->filename, c);
 	if (!r->detection && w->v->detections->len > before)
 		r->detection = g_strdup(((mg_detection *)w->v->detections->pdata[before])->name);
 	mg_classification_free(c);

@@ -24,6 +24,12 @@
 bool mg_inspect_scan(mg_walk *w, const char *path, const char *filename,
 		     const guint8 *data, size_t len);
 
+/* Outgoing mail (scan only): scans a part and the members of its
+ * archives that libclamav does not unpack itself (classify.h,
+ * extracted); nothing is recorded but what the scans find. */
+void mg_inspect_part(mg_walk *w, const char *path, const char *filename,
+		     const guint8 *data, size_t len);
+
 /* Classifies and scans a removed part recorded as r. */
 void mg_inspect_removed(mg_walk *w, mg_removed *r, const char *declared_type,
 			const guint8 *data, size_t len);

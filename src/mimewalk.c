@@ -439,7 +439,7 @@ void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg)
 		GByteArray *bytes = mg_walk_decode(w, GMIME_PART(obj));
 		w->v->parts++;
 		if (bytes) {
-			mg_inspect_scan(w, path, name, bytes->data, bytes->len);
+			mg_inspect_part(w, path, name, bytes->data, bytes->len);
 			g_byte_array_free(bytes, TRUE);
 		} else {
 			mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);

@@ -167,7 +167,9 @@ static void walk(const char *raw, size_t len, GMimeMessage *msg, const mg_config
 	w.text = text;
 	w.links = links;
 	w.scanner = scanner;
-	if (scanner && cfg->scan_raw_message)
+	/* outbound, the raw message too: libclamav's mail parser finds what
+	 * is uuencoded in a text, which scan only does not cut out */
+	if (scanner && (cfg->scan_raw_message || mode == MG_MODE_SCAN_ONLY))
 		mg_inspect_scan(&w, "raw", NULL, (const guint8 *)raw, len);
 	if (mode == MG_MODE_SCAN_ONLY)
 		mg_walk_scan_only(&w, msg);
@@ -234,7 +236,11 @@ static mg_result *scan_only(const char *raw, size_t len, const mg_config *cfg,
 		mg_inspect_scan(&w, "1", NULL, (const guint8 *)raw, len);
 	}
 	virus_policy(v, cfg, MG_MODE_SCAN_ONLY);
-	v->keep_original = (v->reasons & MG_R_VIRUS) != 0;
+	bool unscanned = v->action == MG_ACTION_DELIVER && (v->reasons & MG_R_LIMIT) &&
+			 cfg->outbound_unscanned == 0;
+	if (unscanned)		/* not known to be clean: not let out as if it were */
+		v->action = MG_ACTION_REJECT;
+	v->keep_original = (v->reasons & MG_R_VIRUS) || unscanned;
 	return r;
 }
 
