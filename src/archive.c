@@ -39,10 +39,10 @@
  *	  archive_max_size as well as its members'.
  *	- keeps the data of a member that libclamav would not unpack itself
  *	  in c->extracted (clamav_unpacks(): zip with stored, deflated,
- *	  imploded or bzip2 members, 7z, tar, cab, iso9660, cpio and single
+ *	  imploded or bzip2 members, tar, cab, iso9660, cpio and single
  *	  streams, each at most under gzip, bzip2 or xz, are libclamav's;
- *	  RAR, LZH, zstd, compress, LZMA or PPMd zip members and the rest are
- *	  extracted here), so that inspect.c scans them one by one.
+ *	  RAR, 7z, LZH, zstd, compress, LZMA or PPMd zip members and the rest
+ *	  are extracted here), so that inspect.c scans them one by one.
  *	A limit hit stops all reading ("archive_bomb"); a format or data error
  *	stops that archive ("archive_unreadable"); both make the part one that
  *	cannot be inspected.
@@ -478,15 +478,17 @@ clamav_zip_method(struct archive *a)
 /* Does libclamav unpack this archive's members itself when it scans the
  * part?  When it does not (RAR: libclamunrar is not in Debian main; LZH,
  * zstd, compress, LZMA or PPMd zip members, ...), they are extracted
- * here and scanned one by one, or nobody would look at them. */
+ * here and scanned one by one, or nobody would look at them.  7z is
+ * extracted too: libclamav 1.4 finds nothing in a 7z whose coder is
+ * deflate or bzip2 (measured), and libarchive does not say the coder. */
 static bool
 clamav_unpacks(struct archive *a)
 {
 	switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
 	case ARCHIVE_FORMAT_ZIP:
 		return clamav_filters(a) && clamav_zip_method(a);
-	case ARCHIVE_FORMAT_7ZIP: case ARCHIVE_FORMAT_TAR: case ARCHIVE_FORMAT_CAB:
-	case ARCHIVE_FORMAT_ISO9660: case ARCHIVE_FORMAT_CPIO: case ARCHIVE_FORMAT_RAW:
+	case ARCHIVE_FORMAT_TAR: case ARCHIVE_FORMAT_CAB: case ARCHIVE_FORMAT_ISO9660:
+	case ARCHIVE_FORMAT_CPIO: case ARCHIVE_FORMAT_RAW:
 		return clamav_filters(a);
 	default:
 		return false;

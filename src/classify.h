@@ -101,7 +101,7 @@ void mg_classify_thread_cleanup(void);
  *    member of a lone gzip/bzip2/xz stream is named after the part less
  *    that extension ("notes.txt.gz" -> "notes.txt").
  *  - extracted holds the members (at any depth) of archives libclamav does
- *    not unpack itself: RAR (no libclamunrar in Debian main), LZH, zstd,
+ *    not unpack itself: RAR (no libclamunrar in Debian main), 7z, LZH, zstd,
  *    compress, lzip, LZMA or PPMd zip members and other formats (archive.c,
  *    clamav_unpacks()); encrypted members are not extracted.  Their bytes
  *    count against archive_max_size.
