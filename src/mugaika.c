@@ -26,7 +26,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: mugaika sanitize [--config FILE] [--verdict FILE|-] [--output FILE]\n"
-	      "                        [--id ID] [--now TIME] [FILE]\n"
+	      "                        [--id ID] [--now TIME] [--outbound] [FILE]\n"
 	      "       mugaika list [--config FILE] [--json] [--limit N] [--since T] [--until T]\n"
 	      "                    [--from ADDR] [--to ADDR] [--subject TEXT] [--reason R]\n"
 	      "                    [--status held|released|deleted]\n"
@@ -163,6 +163,7 @@ static int exit_code(const mg_verdict *v)
 typedef struct {
 	const char *config, *verdict, *output, *id, *input;
 	time_t now;
+	bool outbound;		/* scan only, as the milter does outgoing mail */
 } sanitize_opts;
 
 static int parse_sanitize(int argc, char **argv, sanitize_opts *o)
@@ -171,7 +172,7 @@ static int parse_sanitize(int argc, char **argv, sanitize_opts *o)
 		{ "config", required_argument, NULL, 'c' }, { "verdict", required_argument, NULL, 'v' },
 		{ "output", required_argument, NULL, 'o' }, { "id", required_argument, NULL, 'i' },
 		{ "now", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "outbound", no_argument, NULL, 'O' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -182,6 +183,7 @@ static int parse_sanitize(int argc, char **argv, sanitize_opts *o)
 		case 'v': o->verdict = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 'i': o->id = optarg; break;
+		case 'O': o->outbound = true; break;
 		case 'n':
 			if (!parse_time(optarg, &o->now)) {
 				fprintf(stderr, "mugaika: --now: '%s' is not an ISO 8601 time\n", optarg);
@@ -223,11 +225,16 @@ static int cmd_sanitize(int argc, char **argv)
 		mg_config_unref(cfg);
 		return EX_TEMPFAIL;
 	}
-	mg_result *r = mg_engine_run(raw, len, cfg, scanner, MG_MODE_SANITIZE, o.id, o.now);
+	mg_result *r = mg_engine_run(raw, len, cfg, scanner,
+				     o.outbound ? MG_MODE_SCAN_ONLY : MG_MODE_SANITIZE, o.id, o.now);
 	if (scanner)
 		mg_scanner_unref(scanner);
 	rc = exit_code(r->verdict);
-	if (!write_output(o.output, r->message, r->message_len, false))
+	/* outbound, the message goes on as it came, or not at all */
+	bool passes = r->verdict->action == MG_ACTION_DELIVER;
+	const char *out = !o.outbound ? r->message : passes ? raw : "";
+	size_t out_len = !o.outbound ? r->message_len : passes ? len : 0;
+	if (!write_output(o.output, out, out_len, false))
 		rc = EX_CANTCREAT;
 	if (o.verdict) {
 		char *json = mg_verdict_to_json(r->verdict);

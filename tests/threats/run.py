@@ -6,8 +6,10 @@ inside a zip inside a forwarded message, in the text body itself, in an
 HTML body and an HTML alternative, in a text alternative that is not
 rendered, in a zip with LZMA members and in an .lzma stream (which
 libclamav does not unpack: mugaika extracts them) and uuencoded in the
-text; a password ZIP; a .pdf that is really an executable
-(tests/integration/run.sh sends the same messages through Postfix).
+text; a password ZIP; a .pdf that is really an executable; the same as
+outgoing mail (--outbound: scan only), where a scan a limit cut short is
+refused too (tests/integration/run.sh sends the same messages through
+Postfix).
 Each message is made here at run time (the tree never holds the EICAR string, which scanners on
 developer machines would flag) and run through the real CLI with the
 project's test signatures (testdata/clamav).  Prints one line per check and
@@ -50,7 +52,7 @@ def zipped(name, data, password=None, compression=zipfile.ZIP_DEFLATED):
     return buf.getvalue()
 
 
-def run(tmp, msg, extra=""):
+def run(tmp, msg, extra="", args=()):
     conf = os.path.join(tmp, "t.conf")
     with open(conf, "w") as f:
         f.write("body_encoding = 8bit\nclamav_database = %s/testdata/clamav\n%s" % (SRC, extra))
@@ -59,7 +61,7 @@ def run(tmp, msg, extra=""):
         f.write(msg if isinstance(msg, bytes) else msg.as_bytes(policy=SMTP))
     verdict = os.path.join(tmp, "v.json")
     p = subprocess.run([MUGAIKA, "sanitize", "--config", conf, "--id", "20260101T000000Z-THREAT01",
-                        "--verdict", verdict, eml], capture_output=True)
+                        "--verdict", verdict, *args, eml], capture_output=True)
     v = json.load(open(verdict)) if os.path.exists(verdict) and os.path.getsize(verdict) else {}
     if os.path.exists(verdict):
         os.unlink(verdict)
@@ -142,6 +144,7 @@ def main():
               rc == 0 and "ウイルスを検出しました" in text and "ウイルス: Mugaika.Test.EICAR" in text, text[-600:])
         check("quarantine_notify: the ID is in the notice", "保管ID: 20260101T000000Z-THREAT01" in text)
         alternative_not_rendered(tmp)
+        outbound(tmp)
         password_zip(tmp)
         disguised_exe(tmp)
         rc, out, v = run(tmp, message("plain"), "clamav_database = /nonexistent\n")
@@ -151,6 +154,39 @@ def main():
         shutil.rmtree(tmp)
     print("threats: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def outbound(tmp):
+    """Outgoing mail (--outbound, as on the outbound_daemons listeners):
+    every EICAR case is refused, clean and password-protected mail goes out
+    byte for byte, and so does nothing a limit kept from being scanned."""
+    for name, msg in eicar_cases():
+        rc, out, v = run(tmp, msg, args=("--outbound",))
+        check("outbound: EICAR %s: rejected (exit 1), nothing out" % name,
+              rc == 1 and v.get("action") == "reject" and out == b"",
+              "rc=%d action=%s" % (rc, v.get("action")))
+    clean = message("clean outgoing")
+    clean.add_alternative("<html><body><p>hello</p></body></html>", subtype="html")
+    raw = clean.as_bytes(policy=SMTP)
+    rc, out, v = run(tmp, raw, args=("--outbound",))
+    check("outbound: clean HTML mail passes byte for byte", rc == 0 and out == raw,
+          "rc=%d" % rc)
+    pw = password_zip_message(tmp)
+    if pw is not None:
+        rc, out, v = run(tmp, pw, args=("--outbound",))
+        check("outbound: a password ZIP passes (suspicious is not refused outgoing)",
+              rc == 0 and v.get("action") == "deliver", "rc=%d" % rc)
+    big = message("big report")
+    big.add_attachment(b"A clean line of a report.\n" * 400, maintype="text", subtype="plain",
+                       filename="report.txt")
+    rc, out, v = run(tmp, big, "scan_max_filesize = 2K\n", ("--outbound",))
+    check("outbound: a part a scanner limit left unscanned is refused",
+          rc == 1 and v.get("action") == "reject" and v.get("keep_original") is True
+          and "limit" in v.get("reasons", []), "rc=%d %s" % (rc, v.get("reasons")))
+    rc, out, v = run(tmp, big, "scan_max_filesize = 2K\noutbound_unscanned = pass\n",
+                     ("--outbound",))
+    check("outbound_unscanned = pass: it goes out", rc == 0 and v.get("action") == "deliver",
+          "rc=%d" % rc)
 
 
 def password_zip_message(tmp):
