@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""tests/milter/records.py LOG DB -- the per-message records of a milter run.
+"""tests/milter/records.py [--some] LOG DB -- the per-message records of a milter run.
 
 With summary_format = both every summary line has a JSON twin: each JSON
 line must parse, carry the same queue id, ID, action and sizes as its text
 line, and every answered message (not "aborted") must have a row in the
 index's traffic table with the same outcome, sender and recipients.
+--some: only some of the scripts ran, so neither the count of lines nor
+the outcomes seen are checked against what the whole suite makes.
 Prints "ok NAME" / "FAIL NAME: why" lines; exit 1 when any failed.
 """
 import json
@@ -12,7 +14,8 @@ import re
 import sqlite3
 import sys
 
-log_path, db_path = sys.argv[1], sys.argv[2]
+some = sys.argv[1:2] == ["--some"]
+log_path, db_path = sys.argv[1 + some], sys.argv[2 + some]
 failed = 0
 
 
@@ -35,7 +38,7 @@ for line in open(log_path, encoding="utf-8", errors="replace"):
     if m:
         text.append(m.groups())
 
-result("json-lines", len(js) == len(text) and len(js) > 20,
+result("json-lines", len(js) == len(text) and (some or len(js) > 20),
        "%d JSON lines, %d text lines" % (len(js), len(text)))
 # paired by queue ID, in order: lines of messages on different connections
 # interleave (scanner_reload_load.lua); a queue ID used again is in order
@@ -52,12 +55,13 @@ result("json-same-as-text", not bad, "first differing: %r" % (bad[:1],))
 outcomes = {"passed", "sanitized", "kept", "suspicious", "cannot_inspect", "virus", "tempfail"}
 answered = [j for j in js if j["action"] != "aborted"]
 result("json-outcomes", all(j["outcome"] in outcomes for j in answered) and
-       {"kept", "virus", "tempfail"} <= {j["outcome"] for j in answered},
+       (some or {"kept", "virus", "tempfail"} <= {j["outcome"] for j in answered}),
        "outcomes seen: %s" % sorted({str(j["outcome"]) for j in answered}))
 result("json-envelope", all(isinstance(j["rcpts"], list) and j["rcpt_count"] >= len(j["rcpts"])
                             and isinstance(j["mail_from"], str) for j in answered), "")
 virus = [j for j in answered if j["outcome"] == "virus"]
-result("json-virus-names", virus and all(j["virus"] and "signatures" in j for j in virus),
+result("json-virus-names", (some or virus) and all(j["virus"] and "signatures" in j
+                                                  for j in virus),
        "virus lines: %r" % virus[:1])
 
 db = sqlite3.connect(db_path)

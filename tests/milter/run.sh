@@ -267,7 +267,9 @@ fi
 stop_in_flight
 stop_daemon
 # the records: every summary line twice (text, JSON), every answer in the index
-python3 "$mg_here/records.py" "$LOG" "$MG_TMP/db/quarantine.db" > "$MG_TMP/records.out" 2>&1
+# (with only some scripts run, not every outcome need have been seen)
+python3 "$mg_here/records.py" ${1:+--some} "$LOG" "$MG_TMP/db/quarantine.db" \
+	> "$MG_TMP/records.out" 2>&1
 while read -r word name rest; do
 	case $word in
 	ok) mg_pass "records-$name" ;;
