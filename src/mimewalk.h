@@ -42,7 +42,8 @@ typedef struct {
 void mg_walk_message(mg_walk *w, GMimeMessage *msg);
 
 /* Outbound: decodes and scans every leaf (GMimePartIter, which enters
- * attached messages), renders nothing. */
+ * attached messages) and the members of its archives that libclamav does
+ * not unpack itself (mg_inspect_part), renders nothing. */
 void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg);
 
 /* Decodes a part's content (transfer encoding only) into a new byte array,
