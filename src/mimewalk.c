@@ -440,6 +440,8 @@ void mg_walk_scan_only(mg_walk *w, GMimeMessage *msg)
 		w->v->parts++;
 		if (bytes) {
 			mg_inspect_part(w, path, name, bytes->data, bytes->len);
+			if (mg_textpart_readable(obj))
+				mg_textpart_scan_embedded(w, path, bytes->data, bytes->len);
 			g_byte_array_free(bytes, TRUE);
 		} else {
 			mg_verdict_warn(w->v, "part %s: not scanned (max_decoded_bytes)", path);

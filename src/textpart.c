@@ -225,12 +225,21 @@ static GByteArray *decode_block(const char *data, size_t len, bool yenc)
 	GByteArray *out = g_byte_array_sized_new((guint)len);
 	int state = yenc ? GMIME_YDECODE_STATE_INIT : GMIME_UUDECODE_STATE_BEGIN;
 	guint32 save = 0, pcrc = GMIME_YENCODE_CRC_INIT, crc = GMIME_YENCODE_CRC_INIT;
+	/* line ends may be CRLF (the decoded part of a message as SMTP carries
+	 * it); GMime's yEnc decoder would take a CR for data (yEnc escapes a
+	 * CR that is data) */
+	char *lf = g_malloc(len + 1);
+	size_t n = 0;
 
-	g_byte_array_set_size(out, (guint)len + 16);
-	size_t n = yenc
-		? g_mime_ydecode_step((const unsigned char *)data, len, out->data, &state, &pcrc, &crc)
-		: g_mime_encoding_uudecode_step((const unsigned char *)data, len, out->data, &state, &save);
+	for (size_t i = 0; i < len; i++)
+		if (data[i] != '\r')
+			lf[n++] = data[i];
+	g_byte_array_set_size(out, (guint)n + 16);
+	n = yenc ? g_mime_ydecode_step((const unsigned char *)lf, n, out->data, &state, &pcrc, &crc)
+		 : g_mime_encoding_uudecode_step((const unsigned char *)lf, n, out->data, &state,
+						 &save);
 	g_byte_array_set_size(out, (guint)n);
+	g_free(lf);
 	return out;
 }
 
@@ -266,43 +275,85 @@ static bool block_end(const char *q, const char *end, bool yenc)
 	return end - q >= 3 && strncmp(q, "end", 3) == 0 && (q + 3 == end || q[3] == '\n');
 }
 
+/* A uuencode/yEnc block found in a text. */
+typedef struct {
+	const char *start, *after;	/* its first line; the line after its end */
+	char *name;			/* display-safe file name */
+	bool yenc;
+	GByteArray *bytes;		/* the file, decoded */
+} embedded_block;
+
+/* The next block at or after *p (then *p is its end), or false. */
+static bool next_block(const char **p, const char *end, embedded_block *b)
+{
+	for (const char *next; *p < end; *p = next) {
+		next = next_line(*p, end);
+		size_t line_len = (size_t)(next - *p) - (next > *p && next[-1] == '\n');
+		b->yenc = false;
+		char *name = block_start(*p, line_len, &b->yenc);
+		if (!name)
+			continue;
+		const char *q = next;
+		while (q < end && !block_end(q, end, b->yenc))
+			q = next_line(q, end);
+		b->start = *p;
+		b->after = *p = q < end ? next_line(q, end) : end;
+		b->bytes = decode_block(next, (size_t)(q - next), b->yenc);
+		b->name = mg_name_display(g_strstrip(name), MG_NAME_MAX_CHARS);
+		g_free(name);
+		return true;
+	}
+	return false;
+}
+
+static void block_clear(embedded_block *b)
+{
+	g_byte_array_free(b->bytes, TRUE);
+	g_free(b->name);
+}
+
+/* The files of the blocks in the decoded bytes of a part, before any
+ * charset conversion (which would change yEnc's 8-bit data): GByteArray*
+ * in order, the caller's. */
+static GPtrArray *embedded_files(const GByteArray *raw)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+	const char *p = (const char *)raw->data, *end = p + raw->len;
+	embedded_block b;
+
+	while (next_block(&p, end, &b)) {
+		g_ptr_array_add(files, b.bytes);	/* taken */
+		g_free(b.name);
+	}
+	return files;
+}
+
 /* Cuts uuencode/yEnc blocks out of text, recording each as removed and
- * inspecting it as an attachment. */
-static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
+ * inspecting it as an attachment; the n-th one's file is files[n] (as
+ * decoded before the text was converted) when there is one. */
+static void cut_embedded_files(mg_walk *w, GString *text, const char *path,
+			       const GPtrArray *files)
 {
 	GString *out = NULL;
 	const char *p = text->str, *end = text->str + text->len, *copied = p;
 	unsigned n = 0;
+	embedded_block b;
 
-	while (p < end) {
-		const char *next = next_line(p, end);
-		size_t line_len = (size_t)(next - p) - (next > p && next[-1] == '\n');
-		bool yenc = false;
-		char *name = block_start(p, line_len, &yenc);
-		if (!name) {
-			p = next;
-			continue;
-		}
-		const char *data = next, *q = next;
-		while (q < end && !block_end(q, end, yenc))
-			q = next_line(q, end);
-		const char *after = q < end ? next_line(q, end) : end;
-		GByteArray *bytes = decode_block(data, (size_t)(q - data), yenc);
-		char *safe = mg_name_display(g_strstrip(name), MG_NAME_MAX_CHARS);
-		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
-		mg_removed *r = mg_walk_removed(w, bpath, safe, "application/octet-stream", NULL,
-						yenc ? "yenc" : "uuencode", bytes->data, bytes->len);
+	while (next_block(&p, end, &b)) {
+		char *bpath = g_strdup_printf("%s.text%u", path, n + 1);
+		const GByteArray *file = n < files->len ? files->pdata[n] : b.bytes;
+		n++;
+		mg_removed *r = mg_walk_removed(w, bpath, b.name, "application/octet-stream", NULL,
+						b.yenc ? "yenc" : "uuencode", file->data, file->len);
 		/* a file like any attachment: classified and scanned */
-		mg_inspect_removed(w, r, "application/octet-stream", bytes->data, bytes->len);
+		mg_inspect_removed(w, r, "application/octet-stream", file->data, file->len);
 		if (!out)
 			out = g_string_sized_new(text->len);
-		g_string_append_len(out, copied, p - copied);
-		g_string_append_printf(out, english(w) ? "[removed: %s]\n" : "[削除: %s]\n", safe);
-		copied = p = after;
-		g_byte_array_free(bytes, TRUE);
+		g_string_append_len(out, copied, b.start - copied);
+		g_string_append_printf(out, english(w) ? "[removed: %s]\n" : "[削除: %s]\n", b.name);
+		copied = b.after;
 		g_free(bpath);
-		g_free(safe);
-		g_free(name);
+		block_clear(&b);
 	}
 	if (!out)
 		return;
@@ -311,7 +362,22 @@ static void cut_embedded_files(mg_walk *w, GString *text, const char *path)
 	g_string_free(out, TRUE);
 }
 
-static char *render_by_type(mg_walk *w, GMimePart *part, const char *path, GString *utf8)
+void mg_textpart_scan_embedded(mg_walk *w, const char *path, const guint8 *data, size_t len)
+{
+	const char *p = (const char *)data, *end = p + len;
+	unsigned n = 0;
+	embedded_block b;
+
+	while (next_block(&p, end, &b)) {
+		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
+		mg_inspect_part(w, bpath, b.name, b.bytes->data, b.bytes->len);
+		g_free(bpath);
+		block_clear(&b);
+	}
+}
+
+static char *render_by_type(mg_walk *w, GMimePart *part, const char *path, GString *utf8,
+			    const GPtrArray *files)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : "plain";
@@ -331,7 +397,7 @@ static char *render_by_type(mg_walk *w, GMimePart *part, const char *path, GStri
 		mg_verdict_add_reason(w->v, MG_R_CONVERTED);
 		return calendar_text(w, utf8);
 	}
-	cut_embedded_files(w, utf8, path);
+	cut_embedded_files(w, utf8, path, files);
 	return g_strdup(utf8->str);
 }
 
@@ -353,9 +419,11 @@ void mg_textpart_render(mg_walk *w, GMimePart *part, const char *path, GString *
 		g_byte_array_free(raw, TRUE);
 		return;
 	}
+	GPtrArray *files = embedded_files(raw);
 	GString *utf8 = to_utf8(w, part, path, raw, sub && g_ascii_strcasecmp(sub, "html") == 0);
 	g_byte_array_free(raw, TRUE);
-	char *text = render_by_type(w, part, path, utf8);
+	char *text = render_by_type(w, part, path, utf8, files);
+	g_ptr_array_unref(files);
 	g_string_free(utf8, TRUE);
 	char *linked = mg_links_in_text(text, (mg_links_mode)w->cfg->links, english(w), w->links);
 	w->v->text_parts++;

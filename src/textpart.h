@@ -21,4 +21,8 @@ bool mg_textpart_readable(GMimeObject *part);
 /* Renders part into out (through mg_walk_append_text). */
 void mg_textpart_render(mg_walk *w, GMimePart *part, const char *path, GString *out);
 
+/* Outbound (scan only): the uuencode and yEnc files in the decoded bytes
+ * of a text part, each scanned as a part (mg_inspect_part) at path.textN. */
+void mg_textpart_scan_embedded(mg_walk *w, const char *path, const guint8 *data, size_t len);
+
 #endif

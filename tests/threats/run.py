@@ -5,8 +5,8 @@ EICAR as a plain attachment (base64 and quoted-printable), inside a zip,
 inside a zip inside a forwarded message, in the text body itself, in an
 HTML body and an HTML alternative, in a text alternative that is not
 rendered, in a zip with LZMA members and in an .lzma stream (which
-libclamav does not unpack: mugaika extracts them) and uuencoded in the
-text; a password ZIP; a .pdf that is really an executable; the same as
+libclamav does not unpack: mugaika extracts them) and uuencoded or
+yEnc-encoded in the text; a password ZIP; a .pdf that is really an executable; the same as
 outgoing mail (--outbound: scan only), where a scan a limit cut short is
 refused too (tests/integration/run.sh sends the same messages through
 Postfix).
@@ -73,6 +73,15 @@ def detected(v, kind="virus"):
     return [d["name"] for d in v.get("detections", []) if d["kind"] == kind]
 
 
+def yenc(data):
+    """yEnc: each byte + 42, NUL, LF, CR and = escaped (=, then + 64)."""
+    out = bytearray()
+    for b in data:
+        c = (b + 42) % 256
+        out += bytes([61, (c + 64) % 256]) if c in (0, 10, 13, 61) else bytes([c])
+    return bytes(out)
+
+
 def eicar_cases():
     m1 = message("EICAR as an attachment")
     m1.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com")
@@ -103,10 +112,14 @@ def eicar_cases():
     uu = ["begin 644 readme.com"] + [binascii.b2a_uu(EICAR[i:i + 45]).decode().rstrip("\n")
                                      for i in range(0, len(EICAR), 45)] + ["`", "end"]
     m10 = message("EICAR uuencoded in the text", "hello\n" + "\n".join(uu) + "\nbye\n")
+    m11 = message("EICAR yEnc-encoded in the text")
+    m11.set_content(b"hello\n=ybegin line=128 size=%d name=readme.com\n%s\n=yend size=%d\nbye\n"
+                    % (len(EICAR), yenc(EICAR), len(EICAR)), maintype="text", subtype="plain",
+                    cte="8bit")
     return [("attachment base64", m1), ("attachment quoted-printable", m2), ("zip", m3),
             ("zip in a forwarded message", m4), ("text body", m5), ("HTML body", m6),
             ("HTML alternative", m7), ("zip with LZMA members", m8), (".lzma stream", m9),
-            ("uuencoded in the text", m10)]
+            ("uuencoded in the text", m10), ("yEnc in the text", m11)]
 
 
 def alternative_not_rendered(tmp):
