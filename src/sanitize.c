@@ -167,8 +167,9 @@ static void walk(const char *raw, size_t len, GMimeMessage *msg, const mg_config
 	w.text = text;
 	w.links = links;
 	w.scanner = scanner;
-	/* outbound, the raw message too: libclamav's mail parser finds what
-	 * is uuencoded in a text, which scan only does not cut out */
+	/* outbound, the raw message too: libclamav's own reading of the
+	 * MIME structure, where GMime's may differ (scan only is all there
+	 * is between that mail and the internet) */
 	if (scanner && (cfg->scan_raw_message || mode == MG_MODE_SCAN_ONLY))
 		mg_inspect_scan(&w, "raw", NULL, (const guint8 *)raw, len);
 	if (mode == MG_MODE_SCAN_ONLY)
