@@ -252,8 +252,10 @@ static char *block_start(const char *line, size_t len, bool *yenc)
 		return name ? g_strndup(name + 6, len - (size_t)(name + 6 - line)) : g_strdup("");
 	}
 	if (len > 10 && strncmp(line, "begin ", 6) == 0) {
-		size_t d = strspn(line + 6, "01234567");
-		if ((d == 3 || d == 4) && line[6 + d] == ' ') {
+		size_t d = 0;	/* the line need not end in NUL */
+		while (6 + d < len && line[6 + d] >= '0' && line[6 + d] <= '7')
+			d++;
+		if ((d == 3 || d == 4) && 6 + d < len && line[6 + d] == ' ') {
 			*yenc = false;
 			return g_strndup(line + 7 + d, len - 7 - d);
 		}
@@ -272,7 +274,8 @@ static bool block_end(const char *q, const char *end, bool yenc)
 {
 	if (yenc)
 		return end - q >= 5 && strncmp(q, "=yend", 5) == 0;
-	return end - q >= 3 && strncmp(q, "end", 3) == 0 && (q + 3 == end || q[3] == '\n');
+	return end - q >= 3 && strncmp(q, "end", 3) == 0 &&
+	       (q + 3 == end || q[3] == '\n' || q[3] == '\r');
 }
 
 /* A uuencode/yEnc block found in a text. */
@@ -312,37 +315,98 @@ static void block_clear(embedded_block *b)
 	g_free(b->name);
 }
 
-/* The files of the blocks in the decoded bytes of a part, before any
- * charset conversion (which would change yEnc's 8-bit data): GByteArray*
- * in order, the caller's. */
-static GPtrArray *embedded_files(const GByteArray *raw)
+static void block_free(gpointer p)
 {
-	GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-	const char *p = (const char *)raw->data, *end = p + raw->len;
+	block_clear(p);
+	g_free(p);
+}
+
+/* Another block, unless there were max_parts already (then a limit). */
+static bool block_allowed(mg_walk *w, unsigned n)
+{
+	if (n < w->cfg->max_parts)
+		return true;
+	mg_verdict_limit(w->v, "max_parts", w->cfg->max_parts, n + 1);
+	return false;
+}
+
+/* data with its line ends made LF (CRLF and a lone CR, as the text is
+ * rendered): a CR in a block is never data (yEnc escapes it, uuencode is
+ * ASCII).  The caller's. */
+static GString *lf_lines(const guint8 *data, size_t len)
+{
+	GString *s = g_string_sized_new(len);
+
+	for (size_t i = 0; i < len; i++)
+		if (data[i] != '\r')
+			g_string_append_c(s, (char)data[i]);
+		else if (i + 1 == len || data[i + 1] != '\n')
+			g_string_append_c(s, '\n');
+	return s;
+}
+
+/* The blocks of the decoded bytes of a part, before any charset
+ * conversion (which would change yEnc's 8-bit data): embedded_block* in
+ * order (start and after are not kept), the caller's. */
+static GPtrArray *embedded_files(mg_walk *w, const guint8 *data, size_t len)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(block_free);
+	GString *lf = lf_lines(data, len);
+	const char *p = lf->str, *end = p + lf->len;
 	embedded_block b;
 
-	while (next_block(&p, end, &b)) {
-		g_ptr_array_add(files, b.bytes);	/* taken */
-		g_free(b.name);
+	while (block_allowed(w, files->len) && next_block(&p, end, &b)) {
+		b.start = b.after = NULL;
+		g_ptr_array_add(files, g_memdup2(&b, sizeof b));	/* taken */
 	}
+	g_string_free(lf, TRUE);
 	return files;
 }
 
+/* The file of b as decoded from the raw bytes: the next unused raw block
+ * of the same name (taken from files), else b's own. */
+static GByteArray *raw_file(embedded_block *b, GPtrArray *files, guint *next)
+{
+	if (*next < files->len) {
+		embedded_block *f = files->pdata[*next];
+		if (strcmp(f->name, b->name) == 0 && f->yenc == b->yenc) {
+			(*next)++;
+			GByteArray *bytes = f->bytes;
+			f->bytes = g_byte_array_new();	/* used */
+			g_byte_array_free(b->bytes, TRUE);
+			return b->bytes = bytes;
+		}
+	}
+	return b->bytes;
+}
+
+/* Raw blocks no block of the text matched (a conversion that moved line
+ * ends): scanned all the same. */
+static void scan_unmatched(mg_walk *w, const char *path, const GPtrArray *files, guint from)
+{
+	for (guint i = from; i < files->len; i++) {
+		const embedded_block *f = files->pdata[i];
+		char *bpath = g_strdup_printf("%s.raw%u", path, i + 1);
+		mg_inspect_part(w, bpath, f->name, f->bytes->data, f->bytes->len);
+		g_free(bpath);
+	}
+}
+
 /* Cuts uuencode/yEnc blocks out of text, recording each as removed and
- * inspecting it as an attachment; the n-th one's file is files[n] (as
- * decoded before the text was converted) when there is one. */
-static void cut_embedded_files(mg_walk *w, GString *text, const char *path,
-			       const GPtrArray *files)
+ * inspecting it as an attachment; a block's file is the one decoded from
+ * the raw bytes (files) when they line up, and raw blocks left over are
+ * scanned too. */
+static void cut_embedded_files(mg_walk *w, GString *text, const char *path, GPtrArray *files)
 {
 	GString *out = NULL;
 	const char *p = text->str, *end = text->str + text->len, *copied = p;
 	unsigned n = 0;
+	guint next = 0;
 	embedded_block b;
 
-	while (next_block(&p, end, &b)) {
-		char *bpath = g_strdup_printf("%s.text%u", path, n + 1);
-		const GByteArray *file = n < files->len ? files->pdata[n] : b.bytes;
-		n++;
+	while (block_allowed(w, n) && next_block(&p, end, &b)) {
+		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
+		const GByteArray *file = raw_file(&b, files, &next);
 		mg_removed *r = mg_walk_removed(w, bpath, b.name, "application/octet-stream", NULL,
 						b.yenc ? "yenc" : "uuencode", file->data, file->len);
 		/* a file like any attachment: classified and scanned */
@@ -355,6 +419,7 @@ static void cut_embedded_files(mg_walk *w, GString *text, const char *path,
 		g_free(bpath);
 		block_clear(&b);
 	}
+	scan_unmatched(w, path, files, next);
 	if (!out)
 		return;
 	g_string_append_len(out, copied, end - copied);
@@ -364,32 +429,31 @@ static void cut_embedded_files(mg_walk *w, GString *text, const char *path,
 
 void mg_textpart_scan_embedded(mg_walk *w, const char *path, const guint8 *data, size_t len)
 {
-	const char *p = (const char *)data, *end = p + len;
-	unsigned n = 0;
-	embedded_block b;
+	GPtrArray *files = embedded_files(w, data, len);
 
-	while (next_block(&p, end, &b)) {
-		char *bpath = g_strdup_printf("%s.text%u", path, ++n);
-		mg_inspect_part(w, bpath, b.name, b.bytes->data, b.bytes->len);
-		g_free(bpath);
-		block_clear(&b);
-	}
+	scan_unmatched(w, path, files, 0);
+	g_ptr_array_unref(files);
 }
 
 static char *render_by_type(mg_walk *w, GMimePart *part, const char *path, GString *utf8,
-			    const GPtrArray *files)
+			    GPtrArray *files)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : "plain";
 
 	if (!sub)
 		sub = "plain";
+	bool rich = g_ascii_strcasecmp(sub, "enriched") == 0 ||
+		    g_ascii_strcasecmp(sub, "richtext") == 0;
+	if (rich || g_ascii_strcasecmp(sub, "html") == 0 ||
+	    g_ascii_strcasecmp(sub, "calendar") == 0)
+		scan_unmatched(w, path, files, 0);	/* nothing is cut: scanned all the same */
 	if (g_ascii_strcasecmp(sub, "html") == 0) {
 		w->v->html_parts++;
 		mg_verdict_add_reason(w->v, MG_R_HTML_CONVERTED);
 		return html_text(w, utf8->str, utf8->len);
 	}
-	if (g_ascii_strcasecmp(sub, "enriched") == 0 || g_ascii_strcasecmp(sub, "richtext") == 0) {
+	if (rich) {
 		mg_verdict_add_reason(w->v, MG_R_CONVERTED);
 		return enriched_text(w, utf8, g_ascii_strcasecmp(sub, "richtext") == 0);
 	}
@@ -419,7 +483,7 @@ void mg_textpart_render(mg_walk *w, GMimePart *part, const char *path, GString *
 		g_byte_array_free(raw, TRUE);
 		return;
 	}
-	GPtrArray *files = embedded_files(raw);
+	GPtrArray *files = embedded_files(w, raw->data, raw->len);
 	GString *utf8 = to_utf8(w, part, path, raw, sub && g_ascii_strcasecmp(sub, "html") == 0);
 	g_byte_array_free(raw, TRUE);
 	char *text = render_by_type(w, part, path, utf8, files);
