@@ -38,11 +38,12 @@
  *	  is held in memory while it is read; its bytes count against
  *	  archive_max_size as well as its members'.
  *	- keeps the data of a member that libclamav would not unpack itself
- *	  in c->extracted (clamav_unpacks(): zip with stored, deflated,
- *	  imploded or bzip2 members, tar, cab, iso9660, cpio and single
- *	  streams, each at most under gzip, bzip2 or xz, are libclamav's;
- *	  RAR, 7z, LZH, zstd, compress, LZMA or PPMd zip members and the rest
- *	  are extracted here), so that inspect.c scans them one by one.
+ *	  in c->extracted (clamav_unpacks(): zip with stored, deflated or
+ *	  bzip2 members, tar, cab, iso9660, cpio and single streams, each at
+ *	  most under gzip or xz, are libclamav's; RAR, 7z, LZH, anything
+ *	  under bzip2, zstd, compress or lzip, LZMA or PPMd zip members and
+ *	  the rest are extracted here), so that inspect.c scans them one by
+ *	  one.
  *	A limit hit stops all reading ("archive_bomb"); a format or data error
  *	stops that archive ("archive_unreadable"); both make the part one that
  *	cannot be inspected.
@@ -445,17 +446,18 @@ new_member(walk *w, struct archive *a, struct archive_entry *e, unsigned depth,
 	return m;
 }
 
-/* Are the filters around the archive all ones libclamav undoes itself? */
+/* Are the filters around the archive all ones libclamav undoes itself?
+ * Not bzip2: libclamav stops after the first of several bzip2 streams
+ * (pbzip2 writes such files), so what follows would go unscanned. */
 static bool
 clamav_filters(struct archive *a)
 {
 	for (int i = 0; i < archive_filter_count(a); i++)
 		switch (archive_filter_code(a, i)) {
-		case ARCHIVE_FILTER_NONE: case ARCHIVE_FILTER_GZIP:
-		case ARCHIVE_FILTER_BZIP2: case ARCHIVE_FILTER_XZ:
+		case ARCHIVE_FILTER_NONE: case ARCHIVE_FILTER_GZIP: case ARCHIVE_FILTER_XZ:
 			break;
 		default:
-			return false;	/* zstd, compress, lzip, lz4, lzma, uu, ... */
+			return false;	/* bzip2, zstd, compress, lzip, lz4, lzma, uu, ... */
 		}
 	return true;
 }
@@ -466,7 +468,7 @@ static bool
 clamav_zip_method(struct archive *a)
 {
 	static const char *const known[] = { "(uncompressed)", "(deflation)",
-		"(deflation-64-bit)", "(imploding)", "(bzip)" };
+		"(deflation-64-bit)", "(bzip)" };
 	const char *name = archive_format_name(a);
 
 	for (size_t i = 0; name && i < G_N_ELEMENTS(known); i++)

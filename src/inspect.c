@@ -98,6 +98,11 @@ void mg_inspect_part(mg_walk *w, const char *path, const char *filename,
 		return;
 	mg_classification *c = mg_classify(data, len, filename, NULL, w->cfg);
 	scan_extracted(w, path, filename, c);
+	/* an archive not read to its end (a bomb, too deep, unreadable) was
+	 * not scanned completely; only encrypted is let out (PPAP) */
+	if (mg_classification_has(c, "archive_bomb") || mg_classification_has(c, "archive_depth") ||
+	    mg_classification_has(c, "archive_unreadable"))
+		mg_verdict_limit(w->v, "archive_limits", 0, len);
 	mg_classification_free(c);
 }
 

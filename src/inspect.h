@@ -26,7 +26,8 @@ bool mg_inspect_scan(mg_walk *w, const char *path, const char *filename,
 
 /* Outgoing mail (scan only): scans a part and the members of its
  * archives that libclamav does not unpack itself (classify.h,
- * extracted); nothing is recorded but what the scans find. */
+ * extracted); nothing is recorded but what the scans find, and a limit
+ * when an archive could not be read to its end. */
 void mg_inspect_part(mg_walk *w, const char *path, const char *filename,
 		     const guint8 *data, size_t len);
 
