@@ -283,9 +283,10 @@ bool mg_store_delete(mg_store *s, const char *id, mg_audit_row *r, char **err);
 
 /* mg_store_delete that also scrubs the index row: its Subject and From
  * header fields (what a message says of itself, where personal data
- * hides) become NULL in the same transaction; the envelope, sizes and
- * hashes stay.  An original already deleted is scrubbed (with r) and not
- * an error. */
+ * hides) become NULL, and the kept verdict loses them and the names of
+ * removed files and archive members, in the same transaction; the
+ * envelope, sizes, types and hashes stay.  An original already deleted is
+ * scrubbed (with r) and not an error. */
 bool mg_store_delete_scrub(mg_store *s, const char *id, mg_audit_row *r, char **err);
 
 typedef struct {

@@ -315,8 +315,15 @@ remove_file(mg_store *s, const char *id, const char *spool, char **err)
 static bool
 scrub_row(mg_store *s, const char *id, char **err)
 {
-	return exec_text(s, "UPDATE messages SET subject = NULL, from_hdr = NULL WHERE id = ?1",
-			 id, NULL, NULL, NULL, err);
+	/* the verdict as kept says them too, with the file names */
+	return exec_text(s, "UPDATE messages SET subject = NULL, from_hdr = NULL,"
+			 " verdict = CASE WHEN json_valid(verdict) THEN json_set("
+			 "  json_remove(verdict, '$.subject', '$.from'),"
+			 "  '$.removed', (SELECT json_group_array(json_remove(value, '$.filename',"
+			 "   '$.members')) FROM json_each(verdict, '$.removed')),"
+			 "  '$.detections', (SELECT json_group_array(json_remove(value,"
+			 "   '$.filename')) FROM json_each(verdict, '$.detections')))"
+			 " ELSE verdict END WHERE id = ?1", id, NULL, NULL, NULL, err);
 }
 
 /* An original deleted earlier: scrubbed now (with r), if asked. */
@@ -517,10 +524,11 @@ mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
 	mg_qmeta_iso_utc(o->now - (time_t)o->retention_days * 86400, cut_orig);
 	mg_qmeta_iso_utc(o->now - (time_t)o->audit_retention_days * 86400, cut_meta);
 	bool ok = purge_candidates(s, cut_orig, res->originals, spools, err);
-	/* no write takes a day: older temporary files are a crash's */
+	/* no write takes a day: older temporary files are a crash's; counted
+	 * for the audit row, removed after its commit */
+	guint none = 0;
 	if (ok)
-		res->stale_temps = mg_spool_sweep_temps(s->spool, o->now - 86400, o->dry_run,
-							&res->unlink_failures, err);
+		res->stale_temps = mg_spool_sweep_temps(s->spool, o->now - 86400, true, &none, NULL);
 	if (ok && o->dry_run) {
 		ok = purge_dry_run(s, cut_meta, cut_orig, res, err);
 	} else if (ok) {
@@ -530,6 +538,8 @@ mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
 		if (ok) {
 			purge_files(s, spools, res, err);
 			purge_day_dirs(s, spools, o->now);
+			mg_spool_sweep_temps(s->spool, o->now - 86400, false,
+					     &res->unlink_failures, err);
 		}
 	}
 	g_ptr_array_unref(spools);

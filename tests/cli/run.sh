@@ -368,6 +368,9 @@ expect scrub-after-delete 0 "^$MYNUM	deleted, scrubbed\$"
 mug show "$MYNUM"
 grep -q "^Subject: *-$" "$OUT" && grep -q "^From: *-$" "$OUT" &&
 	grep -q "^Sender: *<citizen@example.com>" "$OUT"; result scrub-subject-and-from-gone-envelope-kept
+mug show --json "$MYNUM"
+json_ok && pyjson '"subject" not in j["verdict"] and "from" not in j["verdict"]' &&
+	! grep -q "マイナンバー" "$OUT"; result scrub-verdict-too
 mug audit list --id "$MYNUM" --action delete
 grep -q "	delete	ok	$MYNUM	.*件名に個人番号	scrubbed" "$OUT"; result scrub-audited
 mug audit verify
