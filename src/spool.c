@@ -878,6 +878,8 @@ sweep_day(mg_spool *sp, const char *day, time_t before, bool dry_run, guint *fai
 			continue;
 		}
 		int why = errno;
+		if (why == ENOENT)	/* removed meanwhile (another purge) */
+			continue;
 		if (!(*failed)++ && err && !*err) {
 			char *name = g_strdup_printf("%s/%s", day, e->d_name);
 			fail_at(err, sp, name, "cannot remove", why);

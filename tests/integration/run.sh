@@ -136,7 +136,7 @@ fi
 # shellcheck disable=SC2046 # mailbox names
 mgpf_mailbox $(cut -d' ' -f1 "$T/cases") chroot virus outbound outbound-virus concurrent spool-full spool-readonly \
 	inflight down password-zip disguised-exe \
-	$(seq -f 'eicar-case%g' 12)   # 2b': as many as tests/threats/run.py has cases, or more
+	$(seq -f 'eicar-case%g' 24)   # 2b': as many as tests/threats/run.py has cases, or more
 
 # ---- the milter's quarantine on a small tmpfs, so it can fill up ---------------
 mkdir -p "$MGPF_QDIR"

@@ -15,7 +15,7 @@ developer machines would flag) and run through the real CLI with the
 project's test signatures (testdata/clamav).  Prints one line per check and
 "threats: N passed, N failed".
 """
-import base64, binascii, io, json, lzma, os, shutil, subprocess, sys, tempfile, zipfile
+import base64, binascii, bz2, io, json, lzma, os, shutil, subprocess, sys, tarfile, tempfile, zipfile
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -119,7 +119,33 @@ def eicar_cases():
     return [("attachment base64", m1), ("attachment quoted-printable", m2), ("zip", m3),
             ("zip in a forwarded message", m4), ("text body", m5), ("HTML body", m6),
             ("HTML alternative", m7), ("zip with LZMA members", m8), (".lzma stream", m9),
-            ("uuencoded in the text", m10), ("yEnc in the text", m11)]
+            ("uuencoded in the text", m10), ("yEnc in the text", m11)] + more_eicar_cases(uu)
+
+
+def more_eicar_cases(uu):
+    """Cases a review found: a tar.bz2 of two bzip2 streams (as pbzip2
+    writes them: libclamav reads the first only), uuencode in an HTML
+    <pre>, and yEnc in Latin-1 text after a clean uuencoded file."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in (("a.txt", b"clean\n" * 2000), ("readme.com", EICAR)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    tar = buf.getvalue()
+    m1 = message("EICAR in the second bzip2 stream of a tar.bz2")
+    m1.add_attachment(bz2.compress(tar[:10240]) + bz2.compress(tar[10240:]),
+                      maintype="application", subtype="x-bzip2", filename="docs.tar.bz2")
+    m2 = message("EICAR uuencoded in an HTML pre")
+    m2.set_content("<html><body><pre>\n" + "\n".join(uu) + "\n</pre></body></html>",
+                   subtype="html")
+    clean_uu = "begin 644 clean.txt\n" + binascii.b2a_uu(b"clean\n").decode() + "`\nend\n"
+    m3 = message("yEnc after a clean uuencoded file, Latin-1")
+    m3.set_content(clean_uu.encode() + b"=ybegin line=128 size=%d name=readme.com\n%s\n"
+                   b"=yend size=%d\n" % (len(EICAR), yenc(EICAR), len(EICAR)),
+                   maintype="text", subtype="plain", cte="8bit", params={"charset": "iso-8859-1"})
+    return [("second bzip2 stream", m1), ("uuencoded in an HTML pre", m2),
+            ("yEnc after a clean uuencoded file", m3)]
 
 
 def alternative_not_rendered(tmp):
