@@ -56,8 +56,7 @@ delete_usage(FILE *f)
 {
 	fputs("usage: mugaika delete [--config FILE] [--reason TEXT] [--scrub] ID...\n"
 	      "       mugaika delete [--config FILE] [--reason TEXT] [--scrub] [--dry-run]\n"
-	      "                      --matching"
-	      "                      [--since T] [--until T] [--from ADDR] [--to ADDR]\n"
+	      "                      --matching [--since T] [--until T] [--from ADDR] [--to ADDR]\n"
 	      "                      [--subject TEXT] [--with-reason R] [--status S]\n", f);
 }
 
