@@ -225,21 +225,14 @@ static GByteArray *decode_block(const char *data, size_t len, bool yenc)
 	GByteArray *out = g_byte_array_sized_new((guint)len);
 	int state = yenc ? GMIME_YDECODE_STATE_INIT : GMIME_UUDECODE_STATE_BEGIN;
 	guint32 save = 0, pcrc = GMIME_YENCODE_CRC_INIT, crc = GMIME_YENCODE_CRC_INIT;
-	/* line ends may be CRLF (the decoded part of a message as SMTP carries
-	 * it); GMime's yEnc decoder would take a CR for data (yEnc escapes a
-	 * CR that is data) */
-	char *lf = g_malloc(len + 1);
-	size_t n = 0;
 
-	for (size_t i = 0; i < len; i++)
-		if (data[i] != '\r')
-			lf[n++] = data[i];
-	g_byte_array_set_size(out, (guint)n + 16);
-	n = yenc ? g_mime_ydecode_step((const unsigned char *)lf, n, out->data, &state, &pcrc, &crc)
-		 : g_mime_encoding_uudecode_step((const unsigned char *)lf, n, out->data, &state,
-						 &save);
+	/* data has LF line ends (normalise(), lf_lines()): GMime's yEnc
+	 * decoder would take a CR for data */
+	g_byte_array_set_size(out, (guint)len + 16);
+	size_t n = yenc
+		? g_mime_ydecode_step((const unsigned char *)data, len, out->data, &state, &pcrc, &crc)
+		: g_mime_encoding_uudecode_step((const unsigned char *)data, len, out->data, &state, &save);
 	g_byte_array_set_size(out, (guint)n);
-	g_free(lf);
 	return out;
 }
 
@@ -281,12 +274,15 @@ static bool block_end(const char *q, const char *end, bool yenc)
 /* A uuencode/yEnc block found in a text. */
 typedef struct {
 	const char *start, *after;	/* its first line; the line after its end */
+	const char *data;		/* its encoded lines, data_len bytes */
+	size_t data_len;
 	char *name;			/* display-safe file name */
 	bool yenc;
-	GByteArray *bytes;		/* the file, decoded */
+	GByteArray *bytes;		/* the file, decoded (block_decode); or NULL */
 } embedded_block;
 
-/* The next block at or after *p (then *p is its end), or false. */
+/* The next block at or after *p (then *p is its end), not decoded yet,
+ * or false. */
 static bool next_block(const char **p, const char *end, embedded_block *b)
 {
 	for (const char *next; *p < end; *p = next) {
@@ -301,7 +297,9 @@ static bool next_block(const char **p, const char *end, embedded_block *b)
 			q = next_line(q, end);
 		b->start = *p;
 		b->after = *p = q < end ? next_line(q, end) : end;
-		b->bytes = decode_block(next, (size_t)(q - next), b->yenc);
+		b->data = next;
+		b->data_len = (size_t)(q - next);
+		b->bytes = NULL;
 		b->name = mg_name_display(g_strstrip(name), MG_NAME_MAX_CHARS);
 		g_free(name);
 		return true;
@@ -309,9 +307,17 @@ static bool next_block(const char **p, const char *end, embedded_block *b)
 	return false;
 }
 
+static GByteArray *block_decode(embedded_block *b)
+{
+	if (!b->bytes)
+		b->bytes = decode_block(b->data, b->data_len, b->yenc);
+	return b->bytes;
+}
+
 static void block_clear(embedded_block *b)
 {
-	g_byte_array_free(b->bytes, TRUE);
+	if (b->bytes)
+		g_byte_array_free(b->bytes, TRUE);
 	g_free(b->name);
 }
 
@@ -356,7 +362,8 @@ static GPtrArray *embedded_files(mg_walk *w, const guint8 *data, size_t len)
 	embedded_block b;
 
 	while (block_allowed(w, files->len) && next_block(&p, end, &b)) {
-		b.start = b.after = NULL;
+		block_decode(&b);
+		b.start = b.after = b.data = NULL;	/* lf is freed below */
 		g_ptr_array_add(files, g_memdup2(&b, sizeof b));	/* taken */
 	}
 	g_string_free(lf, TRUE);
@@ -364,20 +371,19 @@ static GPtrArray *embedded_files(mg_walk *w, const guint8 *data, size_t len)
 }
 
 /* The file of b as decoded from the raw bytes: the next unused raw block
- * of the same name (taken from files), else b's own. */
+ * of the same name (taken from files), else b decoded from the text. */
 static GByteArray *raw_file(embedded_block *b, GPtrArray *files, guint *next)
 {
 	if (*next < files->len) {
 		embedded_block *f = files->pdata[*next];
 		if (strcmp(f->name, b->name) == 0 && f->yenc == b->yenc) {
 			(*next)++;
-			GByteArray *bytes = f->bytes;
+			b->bytes = f->bytes;
 			f->bytes = g_byte_array_new();	/* used */
-			g_byte_array_free(b->bytes, TRUE);
-			return b->bytes = bytes;
+			return b->bytes;
 		}
 	}
-	return b->bytes;
+	return block_decode(b);
 }
 
 /* Raw blocks no block of the text matched (a conversion that moved line
