@@ -12,6 +12,7 @@
  *	void mg_cli_json_field(o, key, value);  mg_cli_json_array(o, key, items);
  *	int mg_cli_flush(verb);
  *	bool mg_cli_signatures(cfg, &built, &version);
+ *	char *mg_cli_signatures_age_warning(cfg, built, now);
  *	char *mg_cli_stale_signatures(cfg, now);
  *
  * DESCRIPTION
@@ -326,15 +327,22 @@ mg_cli_signatures(const mg_config *cfg, time_t *built, unsigned *version)
 }
 
 char *
+mg_cli_signatures_age_warning(const mg_config *cfg, time_t built, time_t now)
+{
+	if (now - built <= (time_t)cfg->clamav_max_age * 86400)
+		return NULL;
+	return g_strdup_printf("the ClamAV signatures are %ld days old, older than "
+			       "clamav_max_age (%u): is freshclam running?",
+			       (long)((now - built) / 86400), cfg->clamav_max_age);
+}
+
+char *
 mg_cli_stale_signatures(const mg_config *cfg, time_t now)
 {
 	time_t built;
 	unsigned version;
 
-	if (cfg->scanner != MG_SCANNER_CLAMAV || !mg_cli_signatures(cfg, &built, &version) ||
-	    now - built <= (time_t)cfg->clamav_max_age * 86400)
+	if (cfg->scanner != MG_SCANNER_CLAMAV || !mg_cli_signatures(cfg, &built, &version))
 		return NULL;
-	return g_strdup_printf("the ClamAV signatures are %ld days old, older than "
-			       "clamav_max_age (%u): is freshclam running?",
-			       (long)((now - built) / 86400), cfg->clamav_max_age);
+	return mg_cli_signatures_age_warning(cfg, built, now);
 }

@@ -185,7 +185,7 @@ check_signatures(stats *x, const mg_config *cfg, time_t now)
 	long days = (long)((now - x->sig_built) / DAY);
 	x->sig_state = g_strdup_printf("%s: version %u, built %s (%ld days ago)",
 				       cfg->clamav_database, x->sig_version, built, days);
-	char *stale = mg_cli_stale_signatures(cfg, now);
+	char *stale = mg_cli_signatures_age_warning(cfg, x->sig_built, now);
 	if (stale)
 		warn(x, stale);
 	g_free(built);

@@ -111,8 +111,12 @@ int mg_cli_flush(const char *verb);
  * clamav_database; false when there is none (unsigned files only). */
 bool mg_cli_signatures(const mg_config *cfg, time_t *built, unsigned *version);
 
-/* With scanner = clamav, a sentence saying the signatures are older than
- * clamav_max_age (the caller's), else NULL. */
+/* A sentence saying signatures built at `built` are older than
+ * clamav_max_age at now (the caller's), else NULL. */
+char *mg_cli_signatures_age_warning(const mg_config *cfg, time_t built, time_t now);
+
+/* With scanner = clamav, mg_cli_signatures_age_warning for the newest
+ * signatures of clamav_database, else NULL. */
 char *mg_cli_stale_signatures(const mg_config *cfg, time_t now);
 
 #endif
