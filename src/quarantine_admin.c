@@ -537,9 +537,9 @@ mg_store_purge(mg_store *s, const mg_purge_opts *o, mg_purge_result *res,
 		ok = began && finish_write(s, ok, r, err);
 		if (ok) {
 			purge_files(s, spools, res, err);
-			purge_day_dirs(s, spools, o->now);
 			mg_spool_sweep_temps(s->spool, o->now - 86400, false,
 					     &res->unlink_failures, err);
+			purge_day_dirs(s, spools, o->now);	/* emptied by both */
 		}
 	}
 	g_ptr_array_unref(spools);
