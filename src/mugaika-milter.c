@@ -406,6 +406,15 @@ static void scanner_renewed(time_t now)
 	daemon_state.stale_warn_at = now + STALE_REPEAT_S;	/* the load warned */
 }
 
+/* The log line of a new scanner in use: new settings, or new signatures. */
+static void log_reloaded(const mg_config *cfg, bool settings)
+{
+	if (settings)
+		mg_log(MG_LOG_INFO, NULL, "scanner reloaded: new settings");
+	else
+		mg_log(MG_LOG_INFO, NULL, "scanner reloaded: %s changed", cfg->clamav_database);
+}
+
 /* On reload: the scanner to install with cfg (*sc, NULL for none): a new
  * one when the settings it is built from changed or its signatures did,
  * else the current one.  False when new settings need a scanner that
@@ -430,11 +439,7 @@ static bool scanner_for(const mg_config *old, const mg_config *cfg, mg_scanner *
 	*sc = mg_scanner_load(cfg, &err);
 	if (*sc) {
 		scanner_renewed(time(NULL));
-		if (settings)
-			mg_log(MG_LOG_INFO, NULL, "scanner reloaded: new settings");
-		else
-			mg_log(MG_LOG_INFO, NULL, "scanner reloaded: %s changed",
-			       cfg->clamav_database);
+		log_reloaded(cfg, settings);
 	} else if (settings)
 		mg_log(MG_LOG_ERR, NULL, "reload: scanner: %s", err);
 	else {
@@ -472,7 +477,7 @@ static void renew_scanner(mg_snapshot *snap, time_t now)
 	}
 	mg_snapshot_install(mg_snapshot_ref(snap), sc);
 	scanner_renewed(now);
-	mg_log(MG_LOG_INFO, NULL, "scanner reloaded: %s changed", cfg->clamav_database);
+	log_reloaded(cfg, false);
 }
 
 static void warn_if_stale(const mg_scanner *sc, time_t now)
